@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { LameduckError } from '../errors/lameduck-error.js';
+import type { AddressAllowList } from './address-allow-list.js';
+
+/** What the admin server needs from the lifecycle. */
+export interface AdminHandlers {
+  /** True while the service should receive traffic. */
+  isReady(): boolean;
+  /** Starts lame duck (idempotent) and resolves when the lame-duck wait is over. */
+  prestop(): Promise<void>;
+  /** Tells the lifecycle who was refused, for its log. */
+  prestopRefused(remoteAddress: string | undefined): void;
+}
+
+/** Options of {@link createAdminServer}. */
+export interface AdminServerOptions {
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /** Address to bind; `undefined` binds every interface. */
+  host: string | undefined;
+  /** Who may call `/lameduck/prestop` (loopback always may). */
+  prestopAllow: AddressAllowList;
+  /** Metrics served on `/metrics`. */
+  registry: Registry;
+  /** The lifecycle's side. */
+  handlers: AdminHandlers;
+}
+
+/** The admin server: `/livez`, `/readyz`, `/metrics`, `/lameduck/prestop`. */
+export interface AdminServer {
+  /** Binds the port. Rejects with `unavailable` when it cannot. */
+  listen(): Promise<AddressInfo>;
+  /**
+   * Stops listening once every `/lameduck/prestop` caller has had its answer, then closes the
+   * remaining (probe) connections. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Makes the admin server; binds nothing until {@link AdminServer.listen}. Probes are answered from
+ * state in memory, so `/readyz` turns 503 the moment lame duck begins.
+ */
+export function createAdminServer(options: AdminServerOptions): AdminServer {
+  const { handlers, registry, prestopAllow } = options;
+  const pendingPrestops = new Set<Promise<void>>();
+  let closing: Promise<void> | undefined;
+
+  const reply = (res: ServerResponse, status: number, body: string, type = 'text/plain'): void => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+
+  const onPrestop = (req: IncomingMessage, res: ServerResponse): void => {
+    const remoteAddress = req.socket.remoteAddress;
+    if (!prestopAllow.allows(remoteAddress)) {
+      handlers.prestopRefused(remoteAddress);
+      reply(res, 403, 'lameduck: /lameduck/prestop is accepted from loopback and the node only\n');
+      return;
+    }
+    const answered = handlers.prestop().then(
+      () => reply(res, 200, 'lame duck over: traffic is quiet\n'),
+      (error: unknown) => reply(res, 500, `${LameduckError.from(error).message}\n`),
+    );
+    const done = new Promise<void>((resolve) => {
+      res.once('close', resolve);
+    });
+    const tracked = answered.then(() => done);
+    pendingPrestops.add(tracked);
+    void tracked.finally(() => pendingPrestops.delete(tracked));
+  };
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
+      reply(res, 405, 'method not allowed\n');
+      return;
+    }
+    switch (path) {
+      case '/livez':
+        reply(res, 200, 'ok\n');
+        return;
+      case '/readyz':
+        if (handlers.isReady()) reply(res, 200, 'ready\n');
+        else reply(res, 503, 'not ready\n');
+        return;
+      case '/metrics':
+        registry.metrics().then(
+          (text) => reply(res, 200, text, registry.contentType),
+          (error: unknown) => reply(res, 500, `${String(error)}\n`),
+        );
+        return;
+      case '/lameduck/prestop':
+        onPrestop(req, res);
+        return;
+      default:
+        reply(res, 404, 'not found\n');
+    }
+  });
+  // Probes open a connection each period; don't let them linger after close().
+  server.keepAliveTimeout = 1000;
+
+  return {
+    listen() {
+      return new Promise<AddressInfo>((resolve, reject) => {
+        const onError = (error: Error): void => {
+          reject(
+            new LameduckError(
+              'unavailable',
+              `admin: cannot listen on ${options.host ?? '*'}:${options.port}: ${error.message}`,
+              { cause: error },
+            ),
+          );
+        };
+        server.once('error', onError);
+        server.listen({ port: options.port, host: options.host }, () => {
+          server.off('error', onError);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.all(pendingPrestops);
+        await new Promise<void>((resolve) => {
+          if (!server.listening) {
+            resolve();
+            return;
+          }
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createTrafficMeter } from './traffic-meter.js';
+
+function manualClock(startMs = 0) {
+  let nowMs = startMs;
+  return { now: () => nowMs, advance: (ms: number) => (nowMs += ms) };
+}
+
+test('arrivalsPerSecond is the rate over the window, not diluted by a young meter', () => {
+  const clock = manualClock();
+  const meter = createTrafficMeter({ now: clock.now, rateWindowMs: 10_000, bucketWidthMs: 250 });
+  for (let i = 0; i < 100; i++) {
+    meter.recordArrival();
+    clock.advance(10);
+  }
+  // 100 arrivals in 1 s.
+  assert.ok(Math.abs(meter.arrivalsPerSecond() - 100) < 1, String(meter.arrivalsPerSecond()));
+  assert.equal(meter.totalArrivals, 100);
+  assert.equal(meter.lastArrivalAtMs, 990);
+});
+
+test('arrivals older than the window stop counting', () => {
+  const clock = manualClock();
+  const meter = createTrafficMeter({ now: clock.now, rateWindowMs: 1000, bucketWidthMs: 250 });
+  for (let i = 0; i < 50; i++) meter.recordArrival();
+  clock.advance(5000);
+  assert.equal(meter.arrivalsPerSecond(), 0);
+  meter.recordArrival();
+  assert.equal(meter.arrivalsPerSecond(), 1);
+});
+
+test('track() counts in flight once per request, and whenIdle resolves at zero', async () => {
+  const meter = createTrafficMeter({ now: () => 0 });
+  const endA = meter.track();
+  const endB = meter.track();
+  assert.equal(meter.inFlight, 2);
+  let idle = false;
+  const idlePromise = meter.whenIdle().then(() => {
+    idle = true;
+  });
+  endA();
+  endA();
+  assert.equal(meter.inFlight, 1);
+  await Promise.resolve();
+  assert.equal(idle, false);
+  endB();
+  await idlePromise;
+  assert.equal(meter.inFlight, 0);
+});
+
+test('whenIdle rejects with the signal reason when aborted first', async () => {
+  const meter = createTrafficMeter({ now: () => 0 });
+  meter.track();
+  const controller = new AbortController();
+  const waiting = meter.whenIdle(controller.signal);
+  controller.abort(new Error('budget spent'));
+  await assert.rejects(waiting, /budget spent/);
+});

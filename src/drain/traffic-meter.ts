@@ -1,0 +1,131 @@
+/**
+ * Counts what a server receives, for the quiet-period detector and for metrics: arrivals (new
+ * requests and new connections), the time of the last one, the arrival rate over a recent window,
+ * and requests in flight. Pure bookkeeping: no timers, no I/O; the clock is injected.
+ */
+
+/** Options of {@link createTrafficMeter}. */
+export interface TrafficMeterOptions {
+  /** Monotonic clock in milliseconds. Default: `performance.now`. */
+  now: () => number;
+  /** Width of one rate bucket. Default: 250. */
+  bucketWidthMs: number;
+  /** How far back the rate looks. Default: 10000. */
+  rateWindowMs: number;
+}
+
+/** Defaults of {@link TrafficMeterOptions}. */
+export const trafficMeterDefaults: TrafficMeterOptions = {
+  now: () => performance.now(),
+  bucketWidthMs: 250,
+  rateWindowMs: 10_000,
+};
+
+/** A read-only view of a meter, which is all the lifecycle needs. */
+export interface TrafficSnapshot {
+  /** Requests started and not yet finished. */
+  readonly inFlight: number;
+  /** Clock time of the newest arrival, or `undefined` when nothing has arrived yet. */
+  readonly lastArrivalAtMs: number | undefined;
+  /** Arrivals ever recorded. */
+  readonly totalArrivals: number;
+  /** Arrivals per second over the rate window (or since the meter was made, if that is shorter). */
+  arrivalsPerSecond(): number;
+}
+
+/** Counts arrivals and in-flight requests. One per server; see {@link createTrafficMeter}. */
+export interface TrafficMeter extends TrafficSnapshot {
+  /** Records a new request or connection. */
+  recordArrival(): void;
+  /**
+   * Marks a request as started (without recording an arrival) and returns the function that marks
+   * it finished. Calling the returned function more than once counts once.
+   */
+  track(): () => void;
+  /**
+   * Resolves when nothing is in flight. If `signal` aborts first, rejects with its reason.
+   */
+  whenIdle(signal?: AbortSignal): Promise<void>;
+}
+
+/** Makes a {@link TrafficMeter}. */
+export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): TrafficMeter {
+  const { now, bucketWidthMs, rateWindowMs } = { ...trafficMeterDefaults, ...options };
+  const bucketCount = Math.ceil(rateWindowMs / bucketWidthMs);
+  const buckets = new Array<number>(bucketCount).fill(0);
+  const createdAtMs = now();
+  let currentBucket = Math.floor(createdAtMs / bucketWidthMs);
+  let inFlight = 0;
+  let totalArrivals = 0;
+  let lastArrivalAtMs: number | undefined;
+  let idleWaiters: Array<() => void> = [];
+
+  // Clears the buckets that time has moved past since the last call.
+  const advance = (atMs: number): void => {
+    const bucket = Math.floor(atMs / bucketWidthMs);
+    const steps = Math.min(bucket - currentBucket, bucketCount);
+    for (let i = 1; i <= steps; i++) buckets[(currentBucket + i) % bucketCount] = 0;
+    if (bucket > currentBucket) currentBucket = bucket;
+  };
+
+  const settleIdle = (): void => {
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    get lastArrivalAtMs() {
+      return lastArrivalAtMs;
+    },
+    get totalArrivals() {
+      return totalArrivals;
+    },
+    recordArrival() {
+      const atMs = now();
+      advance(atMs);
+      const index = currentBucket % bucketCount;
+      buckets[index] = (buckets[index] ?? 0) + 1;
+      totalArrivals++;
+      lastArrivalAtMs = atMs;
+    },
+    track() {
+      inFlight++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        inFlight--;
+        if (inFlight === 0) settleIdle();
+      };
+    },
+    arrivalsPerSecond() {
+      const atMs = now();
+      advance(atMs);
+      let count = 0;
+      for (const n of buckets) count += n;
+      // Young meters have seen less than a full window; don't dilute their rate.
+      const observedMs = Math.min(rateWindowMs, Math.max(atMs - createdAtMs, bucketWidthMs));
+      return (count * 1000) / observedMs;
+    },
+    whenIdle(signal) {
+      if (inFlight === 0) return Promise.resolve();
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          idleWaiters = idleWaiters.filter((w) => w !== wake);
+          reject(signal?.reason);
+        };
+        const wake = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        idleWaiters.push(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  };
+}

@@ -1,0 +1,267 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { LameduckError } from '../errors/lameduck-error.js';
+import { isEtcdHealthy } from './etcd-http.js';
+import { type GuardedExit, type GuardedProcess, spawnGuarded } from './spawn-guarded.js';
+import { createStderrTail } from './stderr-tail.js';
+
+/** How many lines of each member's stderr are kept for error messages and `stderrTail()`. */
+const STDERR_TAIL_LINES = 200;
+/** How many of those lines an error message quotes. */
+const ERROR_TAIL_LINES = 30;
+/** How long one health probe may take; the overall wait is bounded by `startTimeoutMs`. */
+const PROBE_TIMEOUT_MS = 1_000;
+/** Pause between two health probes. */
+const PROBE_INTERVAL_MS = 50;
+
+/** One etcd process of a {@link LocalEtcd}. */
+export interface LocalEtcdMember {
+  /** The member name passed as `--name` (`m0`, `m1`, …). */
+  readonly name: string;
+  /** Its client URL, `http://127.0.0.1:<port>`; stays the same across `restart()`. */
+  readonly clientUrl: string;
+  /** Its peer URL, `http://127.0.0.1:<port>`; stays the same across `restart()`. */
+  readonly peerUrl: string;
+  /** The pid of the etcd process now running, or of the last one once it has exited. */
+  readonly pid: number;
+  /** Its data directory, inside the temporary root that `LocalEtcd.stop()` removes. */
+  readonly dataDir: string;
+  /**
+   * Sends `signal` to the etcd process (`SIGKILL` simulates a crash, `SIGSTOP` a hang). Does
+   * nothing when the member is not running. Returns at once: watch `isRunning()` or call
+   * `stop()` to wait for the exit.
+   */
+  kill(signal: NodeJS.Signals): void;
+  /**
+   * Stops this member only: SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves once the
+   * process has exited. Keeps the data directory so `restart()` can rejoin. Idempotent: a
+   * second call returns the first promise; resolves at once when the member is not running.
+   * Never rejects.
+   */
+  stop(): Promise<void>;
+  /**
+   * Stops the member if it runs, starts it again with the same name, ports and data directory,
+   * and resolves once its `/health` answers `true` (which needs a quorum of the cluster).
+   * Rejects with `unavailable` (stderr tail included) when it exits early or is not healthy
+   * within `startTimeoutMs`, with `aborted` when `signal` aborts (the member is then stopped),
+   * and with `invalid_state` after the cluster was stopped.
+   */
+  restart(signal?: AbortSignal): Promise<void>;
+  /** Whether the etcd process has not exited yet. */
+  isRunning(): boolean;
+  /** The last lines (up to 200) the member wrote to stderr, across restarts. */
+  stderrTail(): string;
+}
+
+/** Everything one member needs to run; computed by `startLocalEtcd`. */
+export interface EtcdMemberConfig {
+  name: string;
+  /** Absolute path of the etcd binary. */
+  etcdBinary: string;
+  host: string;
+  clientPort: number;
+  peerPort: number;
+  dataDir: string;
+  /** The temporary root holding every member's data directory. */
+  rootDir: string;
+  /** The `--initial-cluster` value (`m0=http://…,m1=http://…`). */
+  initialCluster: string;
+  clusterToken: string;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+}
+
+type MemberState =
+  | { kind: 'stopped'; lastExit: GuardedExit | undefined }
+  | { kind: 'running'; process: GuardedProcess }
+  | { kind: 'stopping'; process: GuardedProcess; done: Promise<void> };
+
+/** The {@link LocalEtcdMember} implementation; `launch`, `waitHealthy` and `close` are internal. */
+export class EtcdMember implements LocalEtcdMember {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  readonly #config: EtcdMemberConfig;
+  readonly #tail = createStderrTail(STDERR_TAIL_LINES);
+  #state: MemberState = { kind: 'stopped', lastExit: undefined };
+  #pid = 0;
+  #closed = false;
+  #launching: Promise<unknown> = Promise.resolve();
+
+  constructor(config: EtcdMemberConfig) {
+    this.#config = config;
+    this.name = config.name;
+    this.clientUrl = `http://${config.host}:${config.clientPort}`;
+    this.peerUrl = `http://${config.host}:${config.peerPort}`;
+    this.dataDir = config.dataDir;
+  }
+
+  get pid(): number {
+    return this.#pid;
+  }
+
+  isRunning(): boolean {
+    return this.#state.kind !== 'stopped';
+  }
+
+  stderrTail(): string {
+    return this.#tail.text();
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.#state.kind !== 'stopped') signalPid(this.#state.process.pid, signal);
+  }
+
+  stop(): Promise<void> {
+    const state = this.#state;
+    if (state.kind === 'stopped') return Promise.resolve();
+    if (state.kind === 'stopping') return state.done;
+    const done = this.#terminate(state.process);
+    this.#state = { kind: 'stopping', process: state.process, done };
+    return done;
+  }
+
+  async restart(signal?: AbortSignal): Promise<void> {
+    await this.stop();
+    await this.launch();
+    try {
+      await this.waitHealthy(signal);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Spawns etcd (behind its orphan guard); resolves once its pid is known. */
+  launch(): Promise<void> {
+    const launching = this.#launch();
+    this.#launching = launching.catch(() => {});
+    return launching;
+  }
+
+  async #launch(): Promise<void> {
+    if (this.#closed) {
+      throw new LameduckError(
+        'invalid_state',
+        `etcd: member ${this.name} cannot start after the cluster was stopped`,
+      );
+    }
+    if (this.#state.kind !== 'stopped') {
+      throw new LameduckError('invalid_state', `etcd: member ${this.name} is already running`);
+    }
+    const c = this.#config;
+    const args = [
+      ...['--name', c.name, '--data-dir', c.dataDir],
+      ...['--listen-client-urls', this.clientUrl, '--advertise-client-urls', this.clientUrl],
+      ...['--listen-peer-urls', this.peerUrl, '--initial-advertise-peer-urls', this.peerUrl],
+      ...['--initial-cluster', c.initialCluster, '--initial-cluster-state', 'new'],
+      ...['--initial-cluster-token', c.clusterToken],
+      ...['--heartbeat-interval', String(c.heartbeatIntervalMs)],
+      ...['--election-timeout', String(c.electionTimeoutMs)],
+    ];
+    let child: GuardedProcess;
+    try {
+      child = await spawnGuarded({
+        command: c.etcdBinary,
+        args,
+        removeDirs: [c.dataDir],
+        removeEmptyDirs: [c.rootDir],
+        onOutput: (chunk) => this.#tail.write(chunk),
+      });
+    } catch (cause) {
+      throw this.#error(`etcd: member ${this.name} could not be started`, cause);
+    }
+    this.#pid = child.pid;
+    this.#state = { kind: 'running', process: child };
+    void child.exited.then((exit) => {
+      if (this.#state.kind !== 'stopped' && this.#state.process === child) {
+        this.#state = { kind: 'stopped', lastExit: exit };
+      }
+    });
+    // close() may have run while the pid was on its way.
+    if (this.#closed) await this.stop();
+  }
+
+  /**
+   * Polls `/health` until it answers `true`. Rejects with `unavailable` when the process exits
+   * first or `timeoutMs` passes, and with `aborted` when `signal` aborts; stops nothing itself.
+   */
+  async waitHealthy(signal?: AbortSignal, timeoutMs = this.#config.startTimeoutMs): Promise<void> {
+    const state = this.#state;
+    if (state.kind !== 'running') {
+      throw this.#error(`etcd: member ${this.name} is not running`);
+    }
+    const deadlineAtMs = Date.now() + timeoutMs;
+    try {
+      for (;;) {
+        if (this.#state.kind === 'stopped') {
+          const { code, signal: exitSignal } = this.#state.lastExit ?? { code: null, signal: null };
+          const how = exitSignal === null ? `with code ${code}` : `on ${exitSignal}`;
+          throw this.#error(`etcd: member ${this.name} exited ${how} before it became healthy`);
+        }
+        const remainingMs = deadlineAtMs - Date.now();
+        if (remainingMs <= 0) {
+          throw this.#error(
+            `etcd: member ${this.name} did not become healthy within ${timeoutMs} ms`,
+          );
+        }
+        const probeMs = Math.min(PROBE_TIMEOUT_MS, remainingMs);
+        if (await isEtcdHealthy(this.clientUrl, probeMs, signal)) return;
+        // Wake early when the process exits, so an early exit is reported at once.
+        await Promise.race([
+          delay(Math.min(PROBE_INTERVAL_MS, remainingMs), undefined, { signal }),
+          state.process.exited,
+        ]);
+      }
+    } catch (error) {
+      if (signal?.aborted) {
+        throw new LameduckError('aborted', `etcd: start of member ${this.name} was aborted`, {
+          cause: signal.reason,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Stops the member for good: later `launch()`/`restart()` calls reject with `invalid_state`.
+   * Waits for a launch in flight, then for the process to exit. Never rejects.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#launching;
+    await this.stop();
+  }
+
+  async #terminate(child: GuardedProcess): Promise<void> {
+    signalPid(child.pid, 'SIGTERM');
+    const escalation = setTimeout(() => signalPid(child.pid, 'SIGKILL'), this.#config.stopTimeoutMs);
+    try {
+      await child.waitForExit();
+    } finally {
+      clearTimeout(escalation);
+    }
+  }
+
+  #error(message: string, cause?: unknown): LameduckError {
+    const tail = this.#tail.lines().slice(-ERROR_TAIL_LINES).join('\n');
+    const detail = tail === '' ? ' (no stderr output)' : `; last stderr lines:\n${tail}`;
+    return new LameduckError('unavailable', `${message}${detail}`, { cause });
+  }
+}
+
+/** Whether `error` says a port was taken between `findFreePorts` and etcd's bind. */
+export function isAddressInUseError(error: unknown): boolean {
+  return error instanceof LameduckError && error.rawMessage.includes('address already in use');
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    // ESRCH: it exited between our check and the signal, which is what we wanted anyway.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}

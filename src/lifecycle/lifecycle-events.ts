@@ -1,0 +1,44 @@
+import type { LameDuckEndReason } from '../drain/quiet-period.js';
+import type { LameduckError } from '../errors/lameduck-error.js';
+import type { PhaseKind, ShutdownTrigger } from './phase.js';
+
+/** Everything the lifecycle reports, as structured events. */
+export type LifecycleEvent =
+  | { type: 'admin-listening'; host: string; port: number }
+  | { type: 'phase-changed'; from: PhaseKind; to: PhaseKind; previousPhaseMs: number }
+  | { type: 'participant-started'; name: string; durationMs: number }
+  | {
+      type: 'shutdown-started';
+      trigger: ShutdownTrigger;
+      budgetMs: number;
+      gracePeriodSeconds: number;
+    }
+  | { type: 'trigger-joined'; trigger: ShutdownTrigger; phase: PhaseKind }
+  | { type: 'prestop-refused'; remoteAddress: string | undefined }
+  | {
+      type: 'lame-duck-ended';
+      reason: LameDuckEndReason;
+      waitedMs: number;
+      quietPeriodMs: number;
+      arrivalsPerSecond: number;
+    }
+  | { type: 'connections-nudged'; afterMs: number }
+  | {
+      type: 'participant-stopped';
+      name: string;
+      durationMs: number;
+      forced: boolean;
+      forcedWork: readonly string[];
+    }
+  | {
+      type: 'participant-failed';
+      name: string;
+      step: 'start' | 'lame-duck' | 'stop';
+      error: LameduckError;
+    }
+  | { type: 'uncaught-error'; error: LameduckError }
+  | { type: 'stopped'; exitCode: 0 | 1; shutdownMs: number; forced: readonly string[] }
+  | { type: 'forced-exit'; reason: 'second-signal' | 'hard-deadline'; signal?: string };
+
+/** Receives lifecycle events. */
+export type LifecycleListener = (event: LifecycleEvent) => void;

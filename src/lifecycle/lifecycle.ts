@@ -1,0 +1,375 @@
+import { Registry } from 'prom-client';
+import { LameduckError } from '../errors/lameduck-error.js';
+import { type Budget, createBudget } from './budget.js';
+import { waitForQuiet } from './lame-duck-wait.js';
+import type { LifecycleEvent, LifecycleListener } from './lifecycle-events.js';
+import { createLifecycleMetrics } from './lifecycle-metrics.js';
+import {
+  type LifecycleConfig,
+  type LifecycleOptions,
+  lifecycleDefaults,
+  resolveLifecycleConfig,
+} from './lifecycle-options.js';
+import { logEvent } from './log-event.js';
+import { createJsonLogger, type Logger } from './logger.js';
+import {
+  isLameDuckAware,
+  isNudger,
+  isTrafficSource,
+  type Participant,
+  type StopOutcome,
+} from './participant.js';
+import { type Phase, type ShutdownTrigger, transition } from './phase.js';
+import { type RunOptions, runLifecycle } from './run.js';
+
+/** How a shutdown ended. */
+export interface ShutdownResult {
+  /** 0 when everything drained; 1 when anything was forced or failed. */
+  exitCode: 0 | 1;
+  /** What started it. */
+  trigger: ShutdownTrigger;
+  /** From the trigger to the end of the last participant's stop. */
+  shutdownMs: number;
+  /** Work that was cut off, prefixed with the participant's name. */
+  forced: readonly string[];
+  /** Every participant failure (start, lame duck or stop). */
+  errors: readonly LameduckError[];
+}
+
+/**
+ * Owns a service's shutdown: phases, one time budget, participants, and (through
+ * {@link Lifecycle.run}) signals, the admin server and the exit code.
+ */
+export interface Lifecycle {
+  /** The current phase. */
+  readonly phase: Phase;
+  /** True only while serving: what `/readyz` answers. */
+  readonly ready: boolean;
+  /** The configuration in force (defaults and, after `run()`, the environment applied). */
+  readonly config: LifecycleConfig;
+  /** The registry holding lameduck's metrics; served on the admin server's `/metrics`. */
+  readonly registry: Registry;
+  /** The logger events are written to. */
+  readonly logger: Logger;
+  /** Resolves with the shutdown's result once every participant has stopped. */
+  readonly done: Promise<ShutdownResult>;
+  /**
+   * Adds a participant. Participants start in the order added and stop in reverse order, so add
+   * clients (databases, caches) before the servers that use them and the etcd registration after
+   * the servers it advertises. Throws `invalid_state` once `start()` has been called.
+   */
+  add(participant: Participant): this;
+  /** Subscribes to events; returns the unsubscribe function. */
+  on(listener: LifecycleListener): () => void;
+  /**
+   * Starts every participant in order, then enters `serving`. If one fails, those already started
+   * are stopped in reverse order and the returned promise rejects with `participant_failed`.
+   * Binds no port and installs no handler: see {@link Lifecycle.run} for that.
+   */
+  start(): Promise<void>;
+  /**
+   * Begins the shutdown, once: readiness turns false at once, lame-duck participants are told,
+   * the adaptive wait runs (skipped when not yet serving), then participants stop in reverse
+   * order within the budget. Idempotent: later calls join the first shutdown and return its
+   * result. Rejects with `invalid_state` before `start()`.
+   */
+  shutdown(trigger?: ShutdownTrigger): Promise<ShutdownResult>;
+  /**
+   * Starts lame duck like {@link Lifecycle.shutdown} and resolves when the lame-duck wait is over
+   * (at once if it already is): what a `preStop` hook waits for.
+   */
+  lameDuckOver(trigger?: ShutdownTrigger): Promise<void>;
+  /**
+   * For a service's main: reads the environment, starts the admin server, takes over SIGTERM and
+   * SIGINT, starts the participants, and when the shutdown ends, exits the process with its exit
+   * code. A second SIGTERM or SIGINT exits at once with code 1; the process also exits with 1 if
+   * forced closes outlast half the safety margin after the budget. Resolves once serving.
+   */
+  run(options?: RunOptions): Promise<void>;
+}
+
+/**
+ * Makes a lifecycle. Throws `invalid_config` when the options cannot work (the environment is
+ * checked again by `run()`). Binds no port, installs no handler and reads no environment variable.
+ */
+export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecycle {
+  const clock = options.clock ?? lifecycleDefaults.clock;
+  const logger = options.logger ?? createJsonLogger();
+  const registry = new Registry();
+  const participants: Participant[] = [];
+  const started: Participant[] = [];
+  const listeners = new Set<LifecycleListener>();
+  const errors: LameduckError[] = [];
+  const forced: string[] = [];
+  let config = resolveOrThrow(options, {});
+  let phase: Phase = { kind: 'created' };
+  let shutdownPromise: Promise<ShutdownResult> | undefined;
+  let resolveDone: (result: ShutdownResult) => void = () => {};
+  const done = new Promise<ShutdownResult>((resolve) => {
+    resolveDone = resolve;
+  });
+  let resolveLameDuckOver: () => void = () => {};
+  const lameDuckOverPromise = new Promise<void>((resolve) => {
+    resolveLameDuckOver = resolve;
+  });
+  // Aborted when a shutdown arrives during start-up, so slow starts give up.
+  const startController = new AbortController();
+  let startLoop: Promise<boolean> = Promise.resolve(true);
+
+  const emit = (event: LifecycleEvent): void => {
+    logEvent(logger, event);
+    for (const listener of listeners) listener(event);
+  };
+  const moveTo = (next: Exclude<Phase, { kind: 'created' }>): void => {
+    const previous = phase;
+    phase = transition(phase, next);
+    const previousPhaseMs =
+      'startedAtMs' in previous ? Math.round(next.startedAtMs - previous.startedAtMs) : 0;
+    if ('startedAtMs' in previous) metrics.phaseEnded(previous.kind, previousPhaseMs);
+    emit({ type: 'phase-changed', from: previous.kind, to: next.kind, previousPhaseMs });
+  };
+  const fail = (name: string, step: 'start' | 'lame-duck' | 'stop', cause: unknown): void => {
+    const error = new LameduckError(
+      'participant_failed',
+      `lifecycle: participant '${name}' failed to ${step === 'lame-duck' ? 'enter lame duck' : step}: ${LameduckError.from(cause).rawMessage}`,
+      { cause },
+    );
+    errors.push(error);
+    emit({ type: 'participant-failed', name, step, error });
+  };
+  const trafficSources = () => participants.filter(isTrafficSource).map((p) => p.traffic);
+  const metrics = createLifecycleMetrics(registry, {
+    phase: () => phase.kind,
+    inFlight: () => trafficSources().reduce((sum, t) => sum + t.inFlight, 0),
+  });
+
+  const stopParticipant = async (p: Participant, budget: Budget): Promise<void> => {
+    const t0 = clock.now();
+    let outcome: StopOutcome | undefined;
+    try {
+      outcome = await boundAfterAbort(
+        Promise.resolve(p.stop(budget.signal)),
+        budget.signal,
+        config.forceGraceMs,
+        clock,
+        p.name,
+      );
+    } catch (error) {
+      fail(p.name, 'stop', error);
+    }
+    const forcedWork = outcome?.forcedWork ?? (outcome?.forced ? ['(unspecified work)'] : []);
+    if (forcedWork.length > 0) {
+      forced.push(...forcedWork.map((w) => `${p.name}: ${w}`));
+      metrics.forced(p.name, forcedWork.length);
+    }
+    emit({
+      type: 'participant-stopped',
+      name: p.name,
+      durationMs: Math.round(clock.now() - t0),
+      forced: outcome?.forced ?? false,
+      forcedWork,
+    });
+  };
+
+  const runShutdown = async (trigger: ShutdownTrigger): Promise<ShutdownResult> => {
+    const budget = createBudget(config.budgetMs, clock);
+    emit({
+      type: 'shutdown-started',
+      trigger,
+      budgetMs: config.budgetMs,
+      gracePeriodSeconds: config.gracePeriodSeconds,
+    });
+    try {
+      if (phase.kind === 'serving') {
+        moveTo({ kind: 'lame-duck', startedAtMs: budget.startedAtMs, trigger });
+        const lameDuckWork = started.filter(isLameDuckAware).map((p) =>
+          Promise.resolve()
+            .then(() => p.enterLameDuck(budget.signal))
+            .catch((error: unknown) => fail(p.name, 'lame-duck', error)),
+        );
+        const waited = await waitForQuiet({
+          clock,
+          startedAtMs: budget.startedAtMs,
+          minWaitMs: config.minLameDuckMs,
+          maxWaitMs: config.maxLameDuckMs,
+          quietFloorMs: config.quietFloorMs,
+          quietGaps: config.quietGaps,
+          sources: started.filter(isTrafficSource).map((p) => p.traffic),
+          signal: budget.signal,
+          onMinimumPassed: () => {
+            emit({
+              type: 'connections-nudged',
+              afterMs: Math.round(clock.now() - budget.startedAtMs),
+            });
+            for (const p of started.filter(isNudger)) {
+              try {
+                p.nudge();
+              } catch (error) {
+                fail(p.name, 'lame-duck', error);
+              }
+            }
+          },
+        });
+        if (waited.reason !== 'aborted') {
+          emit({
+            type: 'lame-duck-ended',
+            reason: waited.reason,
+            waitedMs: Math.round(waited.waitedMs),
+            quietPeriodMs: waited.quietPeriodMs,
+            arrivalsPerSecond: Math.round(waited.arrivalsPerSecond * 10) / 10,
+          });
+        }
+        resolveLameDuckOver();
+        await Promise.all(lameDuckWork);
+      } else {
+        startController.abort(
+          new LameduckError('aborted', `lifecycle: shutdown (${trigger}) during start-up`),
+        );
+        resolveLameDuckOver();
+        // Participants still starting must settle first, so that each started one is stopped.
+        await startLoop;
+      }
+      moveTo({ kind: 'draining', startedAtMs: clock.now(), trigger });
+      for (const p of [...started].reverse()) await stopParticipant(p, budget);
+    } finally {
+      budget.dispose();
+    }
+    const exitCode = errors.length > 0 || forced.length > 0 ? 1 : 0;
+    const shutdownMs = Math.round(clock.now() - budget.startedAtMs);
+    moveTo({ kind: 'stopped', startedAtMs: clock.now(), exitCode });
+    emit({ type: 'stopped', exitCode, shutdownMs, forced });
+    const result: ShutdownResult = { exitCode, trigger, shutdownMs, forced, errors };
+    resolveDone(result);
+    return result;
+  };
+
+  const life: Lifecycle = {
+    get phase() {
+      return phase;
+    },
+    get ready() {
+      return phase.kind === 'serving';
+    },
+    get config() {
+      return config;
+    },
+    registry,
+    logger,
+    done,
+    add(participant) {
+      if (phase.kind !== 'created') {
+        throw new LameduckError(
+          'invalid_state',
+          `lifecycle: add() called after start() (phase ${phase.kind})`,
+        );
+      }
+      participants.push(participant);
+      return life;
+    },
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async start() {
+      moveTo({ kind: 'starting', startedAtMs: clock.now() });
+      // Resolves false when a participant failed to start.
+      startLoop = (async () => {
+        for (const p of participants) {
+          if (startController.signal.aborted) return true;
+          const t0 = clock.now();
+          try {
+            await p.start(startController.signal);
+          } catch (error) {
+            if (startController.signal.aborted) return true;
+            fail(p.name, 'start', error);
+            return false;
+          }
+          started.push(p);
+          emit({
+            type: 'participant-started',
+            name: p.name,
+            durationMs: Math.round(clock.now() - t0),
+          });
+        }
+        return true;
+      })();
+      const allStarted = await startLoop;
+      if (!allStarted) {
+        await life.shutdown('start-failed');
+        throw errors[0];
+      }
+      if (shutdownPromise === undefined) moveTo({ kind: 'serving', startedAtMs: clock.now() });
+    },
+    shutdown(trigger = 'api') {
+      if (phase.kind === 'created') {
+        return Promise.reject(
+          new LameduckError('invalid_state', 'lifecycle: shutdown() called before start()'),
+        );
+      }
+      if (shutdownPromise !== undefined) {
+        emit({ type: 'trigger-joined', trigger, phase: phase.kind });
+        return shutdownPromise;
+      }
+      shutdownPromise = runShutdown(trigger);
+      return shutdownPromise;
+    },
+    async lameDuckOver(trigger = 'prestop') {
+      await Promise.race([life.shutdown(trigger), lameDuckOverPromise]);
+      await lameDuckOverPromise;
+    },
+    run(runOptions) {
+      return runLifecycle(
+        {
+          life,
+          emit,
+          reconfigure: (env) => {
+            config = resolveOrThrow(options, env);
+          },
+        },
+        runOptions,
+      );
+    },
+  };
+  return life;
+}
+
+function resolveOrThrow(
+  options: Partial<LifecycleOptions>,
+  env: Readonly<Record<string, string | undefined>>,
+): LifecycleConfig {
+  const resolved = resolveLifecycleConfig(options, env);
+  if (!resolved.ok) throw resolved.error;
+  return resolved.value;
+}
+
+/**
+ * Waits for a participant's stop, but no longer than `graceMs` after `signal` aborts: a
+ * participant that ignores the deadline is reported, not waited for.
+ */
+function boundAfterAbort<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  graceMs: number,
+  clock: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void },
+  name: string,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: unknown;
+    const onAbort = (): void => {
+      timer = clock.setTimeout(() => {
+        reject(
+          new LameduckError(
+            'deadline_exceeded',
+            `lifecycle: participant '${name}' did not stop within ${graceMs} ms after the budget ended`,
+          ),
+        );
+      }, graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}

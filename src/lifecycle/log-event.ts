@@ -1,0 +1,45 @@
+import type { LifecycleEvent } from './lifecycle-events.js';
+import type { Logger } from './logger.js';
+
+const messages: Record<LifecycleEvent['type'], string> = {
+  'admin-listening': 'admin server listening',
+  'phase-changed': 'phase changed',
+  'participant-started': 'participant started',
+  'shutdown-started': 'shutdown started',
+  'trigger-joined': 'shutdown already under way; trigger joined it',
+  'prestop-refused': 'prestop refused: caller is not loopback, the node, or allow-listed',
+  'lame-duck-ended': 'lame-duck wait over',
+  'connections-nudged': 'asked established connections to move away',
+  'participant-stopped': 'participant stopped',
+  'participant-failed': 'participant failed',
+  'uncaught-error': 'uncaught error during shutdown',
+  stopped: 'stopped',
+  'forced-exit': 'forced exit',
+};
+
+/** Writes one lifecycle event as one structured log line, at the level its outcome deserves. */
+export function logEvent(logger: Logger, event: LifecycleEvent): void {
+  const message = messages[event.type];
+  const { type, ...rest } = event;
+  const fields = { event: type, ...rest };
+  switch (event.type) {
+    case 'participant-failed':
+    case 'uncaught-error':
+    case 'forced-exit':
+      logger.error(fields, message);
+      return;
+    case 'prestop-refused':
+      logger.warn(fields, message);
+      return;
+    case 'participant-stopped':
+      if (event.forced) logger.warn(fields, `${message}: work was forced`);
+      else logger.info(fields, message);
+      return;
+    case 'stopped':
+      if (event.exitCode === 0) logger.info(fields, message);
+      else logger.warn(fields, `${message} with exit code 1`);
+      return;
+    default:
+      logger.info(fields, message);
+  }
+}

@@ -1,0 +1,105 @@
+import { parseAddressAllowList } from '../admin/address-allow-list.js';
+import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
+import { LameduckError } from '../errors/lameduck-error.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { LifecycleEvent } from './lifecycle-events.js';
+
+/** Options of {@link Lifecycle.run}. */
+export interface RunOptions {
+  /** Environment to read configuration from. Default: `process.env`. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Exit the process when the shutdown ends. Default: true. */
+  exitProcess: boolean;
+}
+
+/** Defaults of {@link RunOptions}. */
+export const runDefaults: RunOptions = { env: process.env, exitProcess: true };
+
+/** What `run` needs from inside the lifecycle. */
+export interface LifecycleInternals {
+  life: Lifecycle;
+  emit(event: LifecycleEvent): void;
+  /** Re-resolves the configuration with `env`; throws `invalid_config`. */
+  reconfigure(env: Readonly<Record<string, string | undefined>>): void;
+}
+
+const shutdownSignals = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * The process-facing half of the lifecycle, and the only code in lameduck that touches
+ * `process.on` and `process.exit`. SIGKILL cannot be caught: the budget ends before the kubelet
+ * sends it, so the process is gone by then.
+ */
+export async function runLifecycle(
+  internals: LifecycleInternals,
+  options: Partial<RunOptions> = {},
+): Promise<void> {
+  const { env, exitProcess } = { ...runDefaults, ...options };
+  const { life, emit } = internals;
+  internals.reconfigure(env);
+  const config = life.config;
+
+  let admin: AdminServer | undefined;
+  if (config.admin !== false) {
+    const allow = parseAddressAllowList(config.admin.prestopAllow);
+    if (!allow.ok) throw allow.error;
+    admin = createAdminServer({
+      port: config.admin.port,
+      host: config.admin.host,
+      prestopAllow: allow.value,
+      registry: life.registry,
+      handlers: {
+        isReady: () => life.ready,
+        prestop: () => life.lameDuckOver('prestop'),
+        prestopRefused: (remoteAddress) => emit({ type: 'prestop-refused', remoteAddress }),
+      },
+    });
+    const address = await admin.listen();
+    emit({ type: 'admin-listening', host: address.address, port: address.port });
+  }
+
+  let uncaught = false;
+  let signalled = false;
+  let hardExitTimer: NodeJS.Timeout | undefined;
+  const exit = (code: 0 | 1): void => {
+    if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
+    cleanup();
+    if (exitProcess) process.exit(code);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      emit({ type: 'forced-exit', reason: 'second-signal', signal });
+      exit(1);
+      return;
+    }
+    signalled = true;
+    void life.shutdown(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+  };
+  // While shutting down, an uncaught error must not skip the drain: log it, finish, exit 1.
+  const onUncaught = (error: unknown): void => {
+    uncaught = true;
+    emit({ type: 'uncaught-error', error: LameduckError.from(error) });
+  };
+  const onEvent = (event: LifecycleEvent): void => {
+    if (event.type !== 'shutdown-started') return;
+    process.on('uncaughtException', onUncaught);
+    const hardExitMs = event.budgetMs + config.forceGraceMs;
+    hardExitTimer = setTimeout(() => {
+      emit({ type: 'forced-exit', reason: 'hard-deadline' });
+      exit(1);
+    }, hardExitMs);
+  };
+  const unsubscribe = life.on(onEvent);
+  function cleanup(): void {
+    unsubscribe();
+    for (const signal of shutdownSignals) process.off(signal, onSignal);
+    process.off('uncaughtException', onUncaught);
+  }
+  for (const signal of shutdownSignals) process.on(signal, onSignal);
+
+  void life.done.then(async (result) => {
+    await admin?.close();
+    exit(uncaught ? 1 : result.exitCode);
+  });
+  await life.start();
+}
