@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAddressAllowList } from './address-allow-list.js';
 
-test('loopback is always allowed, others only when listed', () => {
+test('127.0.0.1 and ::1 are always allowed, others only when listed', () => {
   const parsed = parseAddressAllowList(['10.0.0.7', '10.244.0.0/16', 'fd00::/8']);
   assert.ok(parsed.ok);
   const list = parsed.value;

@@ -10,12 +10,14 @@ export interface AddressAllowList {
 }
 
 /**
- * Parses addresses and CIDRs (`10.1.2.3`, `10.244.0.0/16`, `fd00::/8`). Loopback is always
- * allowed. Returns an error naming the first entry that is neither.
+ * Parses addresses and CIDRs (`10.1.2.3`, `10.244.0.0/16`, `fd00::/8`). The loopback addresses
+ * `127.0.0.1` and `::1` are always allowed (an `exec` hook in the container calls from there);
+ * the rest of 127.0.0.0/8 is not, since the drill gives pods addresses there. Returns an error
+ * naming the first entry that is neither an address nor a CIDR.
  */
 export function parseAddressAllowList(entries: readonly string[]): Result<AddressAllowList> {
   const list = new BlockList();
-  list.addSubnet('127.0.0.0', 8, 'ipv4');
+  list.addAddress('127.0.0.1', 'ipv4');
   list.addAddress('::1', 'ipv6');
   for (const entry of entries) {
     const [address = '', prefix, extra] = entry.split('/');

@@ -4,6 +4,7 @@ import type { PhaseKind, ShutdownTrigger } from './phase.js';
 
 /** Everything the lifecycle reports, as structured events. */
 export type LifecycleEvent =
+  | { type: 'config-invalid'; error: LameduckError }
   | { type: 'admin-listening'; host: string; port: number }
   | { type: 'phase-changed'; from: PhaseKind; to: PhaseKind; previousPhaseMs: number }
   | { type: 'participant-started'; name: string; durationMs: number }

@@ -191,13 +191,10 @@ function resolveAdmin(
   env: Readonly<Record<string, string | undefined>>,
 ): Result<AdminOptions | false> {
   if (admin === false) return ok(false);
-  let port = admin?.port;
-  if (port === undefined) {
-    const fromEnv = env.LAMEDUCK_ADMIN_PORT;
-    port = fromEnv === undefined || fromEnv.trim() === '' ? defaultAdminPort : Number(fromEnv);
-  }
+  const rawPort = admin?.port ?? (env.LAMEDUCK_ADMIN_PORT?.trim() || defaultAdminPort);
+  const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    return invalid(`admin port must be an integer from 0 to 65535, got '${String(port)}'`);
+    return invalid(`admin port must be an integer from 0 to 65535, got '${String(rawPort)}'`);
   }
   const host = admin?.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
   const prestopAllow =

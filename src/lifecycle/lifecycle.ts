@@ -85,7 +85,7 @@ export interface Lifecycle {
    * code. A second SIGTERM or SIGINT exits at once with code 1; the process also exits with 1 if
    * forced closes outlast half the safety margin after the budget. Resolves once serving.
    */
-  run(options?: RunOptions): Promise<void>;
+  run(options?: Partial<RunOptions>): Promise<void>;
 }
 
 /**

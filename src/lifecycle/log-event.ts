@@ -2,6 +2,7 @@ import type { LifecycleEvent } from './lifecycle-events.js';
 import type { Logger } from './logger.js';
 
 const messages: Record<LifecycleEvent['type'], string> = {
+  'config-invalid': 'configuration cannot work',
   'admin-listening': 'admin server listening',
   'phase-changed': 'phase changed',
   'participant-started': 'participant started',
@@ -23,6 +24,7 @@ export function logEvent(logger: Logger, event: LifecycleEvent): void {
   const { type, ...rest } = event;
   const fields = { event: type, ...rest };
   switch (event.type) {
+    case 'config-invalid':
     case 'participant-failed':
     case 'uncaught-error':
     case 'forced-exit':

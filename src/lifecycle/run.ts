@@ -36,13 +36,21 @@ export async function runLifecycle(
 ): Promise<void> {
   const { env, exitProcess } = { ...runDefaults, ...options };
   const { life, emit } = internals;
-  internals.reconfigure(env);
+  try {
+    internals.reconfigure(env);
+  } catch (error) {
+    emit({ type: 'config-invalid', error: LameduckError.from(error, 'invalid_config') });
+    throw error;
+  }
   const config = life.config;
 
   let admin: AdminServer | undefined;
   if (config.admin !== false) {
     const allow = parseAddressAllowList(config.admin.prestopAllow);
-    if (!allow.ok) throw allow.error;
+    if (!allow.ok) {
+      emit({ type: 'config-invalid', error: allow.error });
+      throw allow.error;
+    }
     admin = createAdminServer({
       port: config.admin.port,
       host: config.admin.host,

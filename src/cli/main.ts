@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { createPrestopCommand } from './prestop-command.js';
+
+const packageJson = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+const program = new Command('lameduck')
+  .description(
+    'graceful shutdown for services on Kubernetes: leave and rejoin traffic without failing a request',
+  )
+  .version(packageJson.version)
+  .addCommand(createPrestopCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,195 @@
+/**
+ * The lifecycle in a real child process, driven by real signals and preStop calls.
+ *
+ * 1. A request outliving the budget: the process exits 1 before the grace period ends, and the
+ *    log names the forced request.
+ * 2. A second SIGTERM during lame duck exits at once, with code 1.
+ * 3. A preStop call then SIGTERM is one shutdown; a slow request still completes; exit 0.
+ * 4. preStop called twice at once: both answered, one shutdown.
+ * 5. Bad configuration: the process logs a clear error and exits non-zero.
+ * 6. /readyz turns 503 within 10 ms of SIGTERM.
+ * 7. /lameduck/prestop from an address not allowed gets 403 and changes nothing; an allowed one
+ *    (LAMEDUCK_PRESTOP_ALLOW) is accepted.
+ * 8. The `lameduck prestop` exec hook calls the endpoint over loopback and waits.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startChildService, startListeningService } from '../helpers/child-service.js';
+import { httpGet } from '../helpers/http-get.js';
+import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
+
+const fixture = fileURLToPath(new URL('../fixtures/http-server.ts', import.meta.url));
+const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+test('a request outliving the budget is forced: exit 1 before the grace period, log names it', async (t) => {
+  // 1. Grace 3 s with a 1 s margin: a 2 s budget; the request wants 20 s.
+  const service = await startListeningService(fixture, {
+    LAMEDUCK_GRACE_PERIOD_SECONDS: '3',
+    LAMEDUCK_SAFETY_MARGIN_MS: '1000',
+    LAMEDUCK_MIN_LAME_DUCK_MS: '200',
+  });
+  t.after(() => service.kill());
+  const slow = httpGet(`http://127.0.0.1:${service.port}/slow?ms=20000`).catch((e: Error) => e);
+  await waitForInFlight(service.adminPort, 1);
+  const sigtermAtMs = performance.now();
+  service.child.kill('SIGTERM');
+  const exit = await service.exited;
+  const exitAfterMs = exit.atMs - sigtermAtMs;
+  assert.equal(exit.code, 1);
+  assert.ok(
+    exitAfterMs >= 2000 && exitAfterMs < 3000,
+    `exited after ${Math.round(exitAfterMs)} ms`,
+  );
+  const stopped = await service.waitForLine((l) => l.event === 'participant-stopped');
+  assert.equal(stopped.forced, true);
+  assert.match(
+    String((stopped.forcedWork as string[])[0]),
+    /^GET \/slow\?ms=20000 in flight for \d+ ms$/,
+  );
+  assert.ok((await slow) instanceof Error, 'the forced request failed on the client');
+});
+
+test('a second SIGTERM during lame duck exits at once with code 1', async (t) => {
+  // 2. A long minimum wait keeps the process in lame duck.
+  const service = await startListeningService(fixture, { LAMEDUCK_MIN_LAME_DUCK_MS: '20000' });
+  t.after(() => service.kill());
+  service.child.kill('SIGTERM');
+  await service.waitForLine((l) => l.event === 'phase-changed' && l.to === 'lame-duck');
+  const secondAtMs = performance.now();
+  service.child.kill('SIGTERM');
+  const exit = await service.exited;
+  assert.equal(exit.code, 1);
+  assert.ok(exit.atMs - secondAtMs < 1000, `exited ${Math.round(exit.atMs - secondAtMs)} ms later`);
+  const forced = await service.waitForLine((l) => l.event === 'forced-exit');
+  assert.equal(forced.reason, 'second-signal');
+});
+
+test('preStop then SIGTERM is one shutdown; the request in flight completes; exit 0', async (t) => {
+  // 3. A slow request keeps the drain busy so that SIGTERM arrives while draining.
+  const service = await startListeningService(fixture, { LAMEDUCK_MIN_LAME_DUCK_MS: '300' });
+  t.after(() => service.kill());
+  const slow = httpGet(`http://127.0.0.1:${service.port}/slow?ms=1500`);
+  await waitForInFlight(service.adminPort, 1);
+  const prestopAtMs = performance.now();
+  const prestop = await httpGet(`http://127.0.0.1:${service.adminPort}/lameduck/prestop`);
+  assert.equal(prestop.status, 200);
+  assert.ok(performance.now() - prestopAtMs >= 300, 'the hook returned after the minimum wait');
+  service.child.kill('SIGTERM');
+  assert.equal((await slow).status, 200);
+  assert.equal((await slow).headers.connection, 'close');
+  const exit = await service.exited;
+  assert.equal(exit.code, 0, service.stderr());
+  assert.equal(service.lines.filter((l) => l.event === 'shutdown-started').length, 1);
+  assert.equal(service.lines.filter((l) => l.event === 'forced-exit').length, 0);
+  const started = await service.waitForLine((l) => l.event === 'shutdown-started');
+  assert.equal(started.trigger, 'prestop');
+});
+
+test('preStop delivered twice: both calls are answered after the wait, one shutdown', async (t) => {
+  // 4. Hooks are delivered at least once: two at once must be harmless.
+  const service = await startListeningService(fixture, { LAMEDUCK_MIN_LAME_DUCK_MS: '300' });
+  t.after(() => service.kill());
+  const url = `http://127.0.0.1:${service.adminPort}/lameduck/prestop`;
+  const answers = await Promise.all([httpGet(url), httpGet(url)]);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200],
+  );
+  const exit = await service.exited;
+  assert.equal(exit.code, 0);
+  assert.equal(service.lines.filter((l) => l.event === 'shutdown-started').length, 1);
+  assert.equal(service.lines.filter((l) => l.event === 'trigger-joined').length, 1);
+});
+
+test('bad configuration: a clear error naming the variable, and a non-zero exit', async (t) => {
+  // 5. Each bad value, its message.
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [
+      { LAMEDUCK_GRACE_PERIOD_SECONDS: 'thirty' },
+      /LAMEDUCK_GRACE_PERIOD_SECONDS must be a number >= 0, got 'thirty'/,
+    ],
+    [
+      { LAMEDUCK_GRACE_PERIOD_SECONDS: '5', LAMEDUCK_MIN_LAME_DUCK_MS: '4000' },
+      /minLameDuckMs \(4000\) leaves no time to drain/,
+    ],
+    [
+      { LAMEDUCK_PRESTOP_ALLOW: 'node-1' },
+      /prestop allow-list entry 'node-1' is not an IP address or CIDR/,
+    ],
+    [{ LAMEDUCK_ADMIN_PORT: 'x' }, /admin port must be an integer from 0 to 65535, got 'x'/],
+  ];
+  for (const [env, message] of cases) {
+    const service = startChildService(fixture, { LAMEDUCK_ADMIN_HOST: '127.0.0.1', ...env });
+    t.after(() => service.kill());
+    const line = await service.waitForLine((l) => l.event === 'config-invalid');
+    assert.match(JSON.stringify(line.error), message);
+    assert.notEqual((await service.exited).code, 0);
+  }
+});
+
+test('/readyz turns 503 within 10 ms of SIGTERM', async (t) => {
+  // 6. Poll /readyz back to back over one keep-alive connection while the signal lands.
+  const service = await startListeningService(fixture, { LAMEDUCK_MIN_LAME_DUCK_MS: '5000' });
+  t.after(() => service.kill());
+  const url = `http://127.0.0.1:${service.adminPort}/readyz`;
+  assert.equal((await httpGet(url)).status, 200);
+  const sigtermAtMs = performance.now();
+  service.child.kill('SIGTERM');
+  let flippedAfterMs = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 2000; i++) {
+    const { status } = await httpGet(url);
+    if (status === 503) {
+      flippedAfterMs = performance.now() - sigtermAtMs;
+      break;
+    }
+  }
+  assert.ok(flippedAfterMs <= 10, `503 seen ${flippedAfterMs.toFixed(1)} ms after SIGTERM`);
+});
+
+test('/lameduck/prestop from an address not allowed gets 403 and changes nothing', async (t) => {
+  // 7. 127.0.0.2 is not the allowed loopback address; 127.0.0.3 is allow-listed.
+  const service = await startListeningService(fixture, {
+    LAMEDUCK_MIN_LAME_DUCK_MS: '300',
+    LAMEDUCK_PRESTOP_ALLOW: '127.0.0.3/32',
+  });
+  t.after(() => service.kill());
+  const base = `http://127.0.0.1:${service.adminPort}`;
+  const refused = await httpGet(`${base}/lameduck/prestop`, { localAddress: '127.0.0.2' });
+  assert.equal(refused.status, 403);
+  const logged = await service.waitForLine((l) => l.event === 'prestop-refused');
+  assert.equal(logged.remoteAddress, '127.0.0.2');
+  assert.equal((await httpGet(`${base}/readyz`)).status, 200);
+  assert.equal(service.lines.filter((l) => l.event === 'shutdown-started').length, 0);
+  const accepted = await httpGet(`${base}/lameduck/prestop`, { localAddress: '127.0.0.3' });
+  assert.equal(accepted.status, 200);
+  assert.equal((await service.exited).code, 0);
+});
+
+test('`lameduck prestop` (the exec hook) waits for the lame-duck wait over loopback', async (t) => {
+  // 8. The CLI, as an exec hook would run it.
+  const service = await startListeningService(fixture, { LAMEDUCK_MIN_LAME_DUCK_MS: '300' });
+  t.after(() => service.kill());
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--import',
+    'tsx',
+    cli,
+    'prestop',
+    '--port',
+    String(service.adminPort),
+  ]);
+  assert.match(stdout, /lame duck over/);
+  assert.equal((await service.exited).code, 0);
+});
+
+// The fixture logs nothing per request: its metrics tell when a request is in flight.
+async function waitForInFlight(adminPort: number, count: number): Promise<void> {
+  const deadlineMs = performance.now() + TEST_TIMEOUT_MS;
+  while (performance.now() < deadlineMs) {
+    const { body } = await httpGet(`http://127.0.0.1:${adminPort}/metrics`);
+    if (new RegExp(`^lameduck_in_flight ${count}$`, 'm').test(body)) return;
+  }
+  throw new Error(`never saw ${count} request(s) in flight`);
+}
