@@ -78,14 +78,19 @@ function requestJson(
       response.once('end', () => {
         if (response.statusCode !== 200) {
           reject(
-            new LameduckError('unavailable', `etcd: ${method} ${url} answered ${response.statusCode}`),
+            new LameduckError(
+              'unavailable',
+              `etcd: ${method} ${url} answered ${response.statusCode}`,
+            ),
           );
           return;
         }
         try {
           resolve(JSON.parse(text));
         } catch (cause) {
-          reject(new LameduckError('unavailable', `etcd: ${method} ${url} sent bad JSON`, { cause }));
+          reject(
+            new LameduckError('unavailable', `etcd: ${method} ${url} sent bad JSON`, { cause }),
+          );
         }
       });
     });

@@ -32,10 +32,14 @@ export interface LocalEtcdMember {
    */
   kill(signal: NodeJS.Signals): void;
   /**
-   * Stops this member only: SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves once the
-   * process has exited. Keeps the data directory so `restart()` can rejoin. Idempotent: a
-   * second call returns the first promise; resolves at once when the member is not running.
-   * Never rejects.
+   * Stops this member only, gracefully: SIGTERM, then SIGKILL after `stopTimeoutMs`; resolves
+   * once the process has exited. Keeps the data directory so `restart()` can rejoin.
+   * Idempotent: a second call returns the first promise; resolves at once when the member is
+   * not running. Never rejects.
+   *
+   * A leader hands leadership to a follower on SIGTERM. If that follower died a moment ago,
+   * etcd 3.4 still counts it as active and waits for the hand-over until SIGKILL comes, so
+   * stopping a leader right after its peers can take the whole `stopTimeoutMs`.
    */
   stop(): Promise<void>;
   /**
@@ -52,23 +56,36 @@ export interface LocalEtcdMember {
   stderrTail(): string;
 }
 
-/** Everything one member needs to run; computed by `startLocalEtcd`. */
+/**
+ * Everything one member needs to run; computed by `startLocalEtcd`.
+ * @internal
+ */
 export interface EtcdMemberConfig {
+  /** `--name`, unique in the cluster. */
   name: string;
   /** Absolute path of the etcd binary. */
   etcdBinary: string;
+  /** The address both URLs listen on (`127.0.0.1`). */
   host: string;
+  /** The port of the client URL. */
   clientPort: number;
+  /** The port of the peer URL. */
   peerPort: number;
+  /** `--data-dir`; etcd creates it. */
   dataDir: string;
   /** The temporary root holding every member's data directory. */
   rootDir: string;
   /** The `--initial-cluster` value (`m0=http://…,m1=http://…`). */
   initialCluster: string;
+  /** `--initial-cluster-token`, unique per cluster. */
   clusterToken: string;
+  /** `--heartbeat-interval`. */
   heartbeatIntervalMs: number;
+  /** `--election-timeout`. */
   electionTimeoutMs: number;
+  /** The bound of `waitHealthy()` and `restart()`. */
   startTimeoutMs: number;
+  /** How long `stop()` waits after SIGTERM before SIGKILL. */
   stopTimeoutMs: number;
 }
 
@@ -77,7 +94,11 @@ type MemberState =
   | { kind: 'running'; process: GuardedProcess }
   | { kind: 'stopping'; process: GuardedProcess; done: Promise<void> };
 
-/** The {@link LocalEtcdMember} implementation; `launch`, `waitHealthy` and `close` are internal. */
+/**
+ * The {@link LocalEtcdMember} implementation; `launch`, `waitHealthy` and `close` are for
+ * `startLocalEtcd` only.
+ * @internal
+ */
 export class EtcdMember implements LocalEtcdMember {
   readonly name: string;
   readonly clientUrl: string;
@@ -115,12 +136,7 @@ export class EtcdMember implements LocalEtcdMember {
   }
 
   stop(): Promise<void> {
-    const state = this.#state;
-    if (state.kind === 'stopped') return Promise.resolve();
-    if (state.kind === 'stopping') return state.done;
-    const done = this.#terminate(state.process);
-    this.#state = { kind: 'stopping', process: state.process, done };
-    return done;
+    return this.#stop('SIGTERM');
   }
 
   async restart(signal?: AbortSignal): Promise<void> {
@@ -181,7 +197,7 @@ export class EtcdMember implements LocalEtcdMember {
       }
     });
     // close() may have run while the pid was on its way.
-    if (this.#closed) await this.stop();
+    if (this.#closed) await this.#stop('SIGKILL');
   }
 
   /**
@@ -226,18 +242,38 @@ export class EtcdMember implements LocalEtcdMember {
   }
 
   /**
-   * Stops the member for good: later `launch()`/`restart()` calls reject with `invalid_state`.
-   * Waits for a launch in flight, then for the process to exit. Never rejects.
+   * Kills the member for good, with SIGKILL (its data is about to be deleted, so a graceful stop
+   * buys nothing); later `launch()`/`restart()` calls reject with `invalid_state`. Waits for a
+   * launch in flight, then for the process to exit. Never rejects.
    */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#launching;
-    await this.stop();
+    await this.#stop('SIGKILL');
   }
 
-  async #terminate(child: GuardedProcess): Promise<void> {
-    signalPid(child.pid, 'SIGTERM');
-    const escalation = setTimeout(() => signalPid(child.pid, 'SIGKILL'), this.#config.stopTimeoutMs);
+  /**
+   * Sends `signal`, then SIGKILL after `stopTimeoutMs`, and waits for the exit. A stop already
+   * under way is reused; SIGKILL is still sent to it when asked for.
+   */
+  #stop(signal: NodeJS.Signals): Promise<void> {
+    const state = this.#state;
+    if (state.kind === 'stopped') return Promise.resolve();
+    if (state.kind === 'stopping') {
+      if (signal === 'SIGKILL') signalPid(state.process.pid, signal);
+      return state.done;
+    }
+    const done = this.#terminate(state.process, signal);
+    this.#state = { kind: 'stopping', process: state.process, done };
+    return done;
+  }
+
+  async #terminate(child: GuardedProcess, signal: NodeJS.Signals): Promise<void> {
+    signalPid(child.pid, signal);
+    const escalation = setTimeout(
+      () => signalPid(child.pid, 'SIGKILL'),
+      this.#config.stopTimeoutMs,
+    );
     try {
       await child.waitForExit();
     } finally {
@@ -252,7 +288,10 @@ export class EtcdMember implements LocalEtcdMember {
   }
 }
 
-/** Whether `error` says a port was taken between `findFreePorts` and etcd's bind. */
+/**
+ * Whether `error` says a port was taken between `findFreePorts` and etcd's bind.
+ * @internal
+ */
 export function isAddressInUseError(error: unknown): boolean {
   return error instanceof LameduckError && error.rawMessage.includes('address already in use');
 }

@@ -27,7 +27,7 @@ export interface LocalEtcdOptions {
    */
   startTimeoutMs?: number;
   /**
-   * How long `stop()` waits after SIGTERM before it sends SIGKILL.
+   * How long `member.stop()` waits after SIGTERM before it sends SIGKILL.
    * Default: `5000`.
    */
   stopTimeoutMs?: number;
@@ -73,10 +73,15 @@ export interface LocalEtcd {
    */
   leader(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<LocalEtcdMember>;
   /**
-   * Stops every member (SIGTERM, then SIGKILL after `stopTimeoutMs`), waits for them to exit,
-   * then removes the temporary directory with every member's data. Afterwards `restart()`
-   * rejects with `invalid_state`. Idempotent: a second call returns the first promise. Rejects
-   * only when the directory cannot be removed.
+   * Tears the cluster down: SIGKILLs every member, waits for them to exit, then removes the
+   * temporary directory with every member's data. Clients see their connections reset.
+   * Afterwards `restart()` rejects with `invalid_state`. Idempotent: a second call returns the
+   * first promise. Rejects only when the directory cannot be removed.
+   *
+   * Why SIGKILL and not SIGTERM: the data is deleted anyway, and a SIGTERMed etcd 3.4 leader
+   * tries to hand leadership to a follower; when the followers are stopping too (or died a
+   * moment ago) that hand-over waits up to its request timeout (about 7 s) instead of
+   * exiting. Use `member.stop()` for a graceful stop of one member.
    */
   stop(): Promise<void>;
   /** Calls `stop()`, for `await using etcd = await startLocalEtcd()`. */
@@ -152,7 +157,8 @@ function resolveOptions(options: LocalEtcdOptions): ResolvedOptions {
   ) {
     throw new LameduckError(
       'invalid_config',
-      `etcd: electionTimeoutMs must be an integer of at least 5 × heartbeatIntervalMs (${5 * config.heartbeatIntervalMs}), got ${config.electionTimeoutMs}`,
+      `etcd: electionTimeoutMs must be an integer of at least 5 × heartbeatIntervalMs ` +
+        `(${5 * config.heartbeatIntervalMs}), got ${config.electionTimeoutMs}`,
     );
   }
   return config;
@@ -194,7 +200,7 @@ async function startAttempt(
     await Promise.all(members.map((member) => member.launch()));
     await Promise.all(members.map((member) => member.waitHealthy(signal)));
   } catch (error) {
-    await closeOneByOne(members);
+    await closeAll(members);
     await rm(rootDir, { recursive: true, force: true });
     if (signal?.aborted && !(error instanceof LameduckError && error.code === 'aborted')) {
       throw new LameduckError('aborted', 'etcd: start was aborted', { cause: signal.reason });
@@ -212,7 +218,7 @@ function createLocalEtcd(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      await closeOneByOne(members);
+      await closeAll(members);
       await rm(rootDir, { recursive: true, force: true });
     })();
     return stopping;
@@ -220,20 +226,16 @@ function createLocalEtcd(
   return {
     endpoints: members.map((member) => member.clientUrl),
     members,
-    leader: (options = {}) => findLeader(members, options.timeoutMs ?? startTimeoutMs, options.signal),
+    leader: (options = {}) =>
+      findLeader(members, options.timeoutMs ?? startTimeoutMs, options.signal),
     stop,
     [Symbol.asyncDispose]: stop,
   };
 }
 
-/**
- * Closes the members one after the other. Not in parallel: a leader that gets SIGTERM tries to
- * hand leadership to a follower, and when every follower is shutting down at the same moment
- * that hand-over hangs until SIGKILL (`stopTimeoutMs`, seen with etcd 3.4). One by one, each
- * member stops within about 100 ms.
- */
-async function closeOneByOne(members: readonly EtcdMember[]): Promise<void> {
-  for (const member of members) await member.close();
+/** Kills every member (SIGKILL, see `EtcdMember.close`) and waits until all have exited. */
+async function closeAll(members: readonly EtcdMember[]): Promise<void> {
+  await Promise.all(members.map((member) => member.close()));
 }
 
 async function findLeader(
@@ -260,12 +262,15 @@ async function findLeader(
       const leader = answered.find(({ status }) => status.memberId === status.leaderId);
       if (leaderIds.size === 1 && leader !== undefined) return leader.member;
       if (answered.length > 0) {
-        lastView = answered.map(({ member, status }) => `${member.name}→${status.leaderId}`).join(', ');
+        lastView = answered
+          .map(({ member, status }) => `${member.name}→${status.leaderId}`)
+          .join(', ');
       }
       if (Date.now() >= deadlineAtMs) {
         throw new LameduckError(
           'unavailable',
-          `etcd: the running members did not agree on a running leader within ${timeoutMs} ms (last view: ${lastView})`,
+          `etcd: the running members did not agree on a running leader within ${timeoutMs} ms ` +
+            `(last view: ${lastView})`,
         );
       }
       await delay(LEADER_POLL_INTERVAL_MS, undefined, { signal });

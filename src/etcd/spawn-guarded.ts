@@ -12,6 +12,16 @@ import { LameduckError } from '../errors/lameduck-error.js';
  * removes the child's directories. While the parent lives, the guard only mirrors the child's
  * exit status, so the parent sees the child's exit as the guard's exit.
  *
+ * The parent signals the child's pid directly, never the guard's. So a SIGINT, SIGTERM or
+ * SIGHUP that reaches the guard was sent to the whole process group (Ctrl-C, a CI job being
+ * cancelled): the guard then stays alive instead of dying, waits for the child (which got the
+ * same signal) and removes the directories too. Only SIGKILL to the whole group leaves the
+ * directories behind (in `os.tmpdir()`); no process survives it either way.
+ *
+ * The `process.on` calls below run in the guard process, never in the host: the house rule
+ * that only `src/lifecycle/` installs process handlers is kept, and `src/etcd/` adds no
+ * `exit` hook because the guard also cleans up after a normal exit of the host.
+ *
  * Protocol: argv[1] is JSON `{ command, args, removeDirs, removeEmptyDirs }`; the guard writes
  * the child's pid and a newline to stdout; the child's stdout and stderr go to the guard's
  * stderr; the guard exits with status 127 if the child cannot be started.
@@ -22,6 +32,8 @@ const fs = require('node:fs');
 const spec = JSON.parse(process.argv[1]);
 const child = spawn(spec.command, spec.args, { stdio: ['ignore', 2, 2] });
 let parentGone = false;
+let signalled = false;
+for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(name, () => { signalled = true; });
 const removeDirs = () => {
   for (const dir of spec.removeDirs) {
     try { fs.rmSync(dir, { recursive: true, force: true }); } catch {}
@@ -41,8 +53,12 @@ child.on('error', (error) => {
   process.exit(127);
 });
 child.on('exit', (code, signal) => {
-  if (parentGone) { removeDirs(); process.exit(0); }
-  if (signal) process.kill(process.pid, signal);
+  if (parentGone || signalled) removeDirs();
+  if (parentGone) process.exit(0);
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
   process.exit(code === null ? 1 : code);
 });
 if (child.pid !== undefined) process.stdout.write(child.pid + '\\n');
@@ -92,9 +108,10 @@ export interface GuardedProcess {
  * Starts `spec.command` behind a small watchdog process (see `GUARD_SOURCE`), so that the child
  * is SIGKILLed and its directories are removed when this process dies, however it dies.
  *
- * Once started, the guard and its pipes are unref'd: a forgotten child does not keep this process
- * alive, and when this process exits the guard cleans up. Resolves once the child's pid is known; rejects
- * with `unavailable` (including the child's output) when the child cannot be started.
+ * Once started, the guard and its pipes are unref'd: a forgotten child does not keep this
+ * process alive, and when this process exits the guard cleans up. Resolves once the child's pid
+ * is known; rejects with `unavailable` when the child cannot be started (its output, if any, has
+ * gone to `spec.onOutput`).
  */
 export function spawnGuarded(spec: GuardedSpawnSpec): Promise<GuardedProcess> {
   const payload = JSON.stringify({
@@ -123,7 +140,9 @@ export function spawnGuarded(spec: GuardedSpawnSpec): Promise<GuardedProcess> {
   return new Promise<GuardedProcess>((resolve, reject) => {
     let stdout = '';
     guard.once('error', (cause) => {
-      reject(new LameduckError('unavailable', `guard: cannot start ${process.execPath}`, { cause }));
+      reject(
+        new LameduckError('unavailable', `guard: cannot start ${process.execPath}`, { cause }),
+      );
     });
     guard.stdout?.setEncoding('utf8');
     guard.stdout?.on('data', (chunk: string) => {

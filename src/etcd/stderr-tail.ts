@@ -26,7 +26,8 @@ export function createStderrTail(maxLines: number, maxLineChars = 2_000): Stderr
     next = (next + 1) % maxLines;
   };
   const lines = () => {
-    const ordered = ring.length < maxLines ? [...ring] : [...ring.slice(next), ...ring.slice(0, next)];
+    const ordered =
+      ring.length < maxLines ? [...ring] : [...ring.slice(next), ...ring.slice(0, next)];
     return partial === '' ? ordered : [...ordered, clip(partial)];
   };
   return {

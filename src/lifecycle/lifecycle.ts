@@ -86,6 +86,11 @@ export interface Lifecycle {
    * forced closes outlast half the safety margin after the budget. Resolves once serving.
    */
   run(options?: Partial<RunOptions>): Promise<void>;
+  /**
+   * Undoes what `run()` set up: removes the signal handlers and closes the admin server. Does not
+   * stop participants (see {@link Lifecycle.shutdown}). Idempotent; a no-op without `run()`.
+   */
+  dispose(): Promise<void>;
 }
 
 /**
@@ -104,6 +109,7 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
   let config = resolveOrThrow(options, {});
   let phase: Phase = { kind: 'created' };
   let shutdownPromise: Promise<ShutdownResult> | undefined;
+  let disposer: (() => Promise<void>) | undefined;
   let resolveDone: (result: ShutdownResult) => void = () => {};
   const done = new Promise<ShutdownResult>((resolve) => {
     resolveDone = resolve;
@@ -317,6 +323,11 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
       await Promise.race([life.shutdown(trigger), lameDuckOverPromise]);
       await lameDuckOverPromise;
     },
+    async dispose() {
+      const dispose = disposer;
+      disposer = undefined;
+      await dispose?.();
+    },
     run(runOptions) {
       return runLifecycle(
         {
@@ -324,6 +335,9 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
           emit,
           reconfigure: (env) => {
             config = resolveOrThrow(options, env);
+          },
+          setDisposer: (dispose) => {
+            disposer = dispose;
           },
         },
         runOptions,

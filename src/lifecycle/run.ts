@@ -21,6 +21,8 @@ export interface LifecycleInternals {
   emit(event: LifecycleEvent): void;
   /** Re-resolves the configuration with `env`; throws `invalid_config`. */
   reconfigure(env: Readonly<Record<string, string | undefined>>): void;
+  /** Registers what `dispose()` undoes. */
+  setDisposer(dispose: () => Promise<void>): void;
 }
 
 const shutdownSignals = ['SIGTERM', 'SIGINT'] as const;
@@ -62,8 +64,18 @@ export async function runLifecycle(
         prestopRefused: (remoteAddress) => emit({ type: 'prestop-refused', remoteAddress }),
       },
     });
-    const address = await admin.listen();
-    emit({ type: 'admin-listening', host: address.address, port: address.port });
+    try {
+      const address = await admin.listen();
+      emit({ type: 'admin-listening', host: address.address, port: address.port });
+    } catch (error) {
+      emit({
+        type: 'participant-failed',
+        name: 'admin',
+        step: 'start',
+        error: LameduckError.from(error),
+      });
+      throw error;
+    }
   }
 
   let uncaught = false;
@@ -104,10 +116,21 @@ export async function runLifecycle(
     process.off('uncaughtException', onUncaught);
   }
   for (const signal of shutdownSignals) process.on(signal, onSignal);
+  internals.setDisposer(async () => {
+    if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
+    cleanup();
+    await admin?.close();
+  });
 
   void life.done.then(async (result) => {
     await admin?.close();
     exit(uncaught ? 1 : result.exitCode);
   });
-  await life.start();
+  try {
+    await life.start();
+  } catch (error) {
+    // The failure is logged and the process is about to exit 1; a rejection here would only add
+    // a stack trace to the log.
+    if (!exitProcess) throw error;
+  }
 }

@@ -1,0 +1,79 @@
+/**
+ * run() inside the test process (exitProcess: false): the admin endpoints, a pino logger plugged
+ * in, and dispose() undoing what run() set up.
+ *
+ * 1. run() with a pino logger writing to memory: /livez, /readyz, /metrics answer; pino got the
+ *    lifecycle's events as structured lines.
+ * 2. dispose() removes the signal handlers and closes the admin port.
+ * 3. A port already taken: run() rejects with `unavailable`, and the failure is logged.
+ */
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { createLifecycle, type LameduckError } from '../../src/index.js';
+import { httpGet } from '../helpers/http-get.js';
+
+function memoryPino() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+test('run() serves the admin endpoints and logs structured events through pino', async (t) => {
+  // 1. The admin endpoints and the pino lines.
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
+  t.after(() => life.dispose());
+  await life.run({ exitProcess: false, env: {} });
+  const listening = lines.find((l) => l.event === 'admin-listening');
+  const base = `http://127.0.0.1:${String(listening?.port)}`;
+  assert.equal((await httpGet(`${base}/livez`)).status, 200);
+  assert.equal((await httpGet(`${base}/readyz`)).status, 200);
+  assert.equal((await httpGet(`${base}/nope`)).status, 404);
+  const metrics = await httpGet(`${base}/metrics`);
+  assert.match(metrics.body, /^lameduck_phase\{phase="serving"\} 1$/m);
+  assert.match(metrics.body, /^lameduck_in_flight 0$/m);
+  assert.match(metrics.body, /^# TYPE lameduck_forced_closes_total counter$/m);
+  const changed = lines.find((l) => l.event === 'phase-changed' && l.to === 'serving');
+  assert.equal(changed?.msg, 'phase changed');
+  assert.equal(changed?.level, 30, 'pino numeric level for info');
+});
+
+test('dispose() removes the signal handlers and closes the admin port', async () => {
+  // 2. Handlers and port before and after.
+  const before = process.listenerCount('SIGTERM');
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
+  await life.run({ exitProcess: false, env: {} });
+  assert.equal(process.listenerCount('SIGTERM'), before + 1);
+  await life.dispose();
+  await life.dispose();
+  assert.equal(process.listenerCount('SIGTERM'), before);
+  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  await assert.rejects(httpGet(`http://127.0.0.1:${port}/livez`), /ECONNREFUSED/);
+});
+
+test('an admin port already taken: run() rejects with unavailable and logs it', async (t) => {
+  // 3. Hold a port, then ask for it.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const { port } = holder.address() as AddressInfo;
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port } });
+  t.after(() => life.dispose());
+  await assert.rejects(life.run({ exitProcess: false, env: {} }), (e: LameduckError) => {
+    assert.equal(e.code, 'unavailable');
+    assert.match(e.message, new RegExp(`admin: cannot listen on 127.0.0.1:${port}: .*EADDRINUSE`));
+    return true;
+  });
+  assert.equal(lines.find((l) => l.event === 'participant-failed')?.name, 'admin');
+});
