@@ -30,30 +30,13 @@ test('arrivals older than the window stop counting', () => {
   assert.equal(meter.arrivalsPerSecond(), 1);
 });
 
-test('track() counts in flight once per request, and whenIdle resolves at zero', async () => {
-  const meter = createTrafficMeter({ now: () => 0 });
-  const endA = meter.track();
-  const endB = meter.track();
+test('requests in flight are counted', () => {
+  const meter = createTrafficMeter({ now: () => 7 });
+  assert.equal(meter.recordArrival(), 7);
+  meter.requestStarted();
+  meter.requestStarted();
   assert.equal(meter.inFlight, 2);
-  let idle = false;
-  const idlePromise = meter.whenIdle().then(() => {
-    idle = true;
-  });
-  endA();
-  endA();
+  meter.requestFinished();
   assert.equal(meter.inFlight, 1);
-  await Promise.resolve();
-  assert.equal(idle, false);
-  endB();
-  await idlePromise;
-  assert.equal(meter.inFlight, 0);
-});
-
-test('whenIdle rejects with the signal reason when aborted first', async () => {
-  const meter = createTrafficMeter({ now: () => 0 });
-  meter.track();
-  const controller = new AbortController();
-  const waiting = meter.whenIdle(controller.signal);
-  controller.abort(new Error('budget spent'));
-  await assert.rejects(waiting, /budget spent/);
+  assert.equal(meter.totalArrivals, 1);
 });

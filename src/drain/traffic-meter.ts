@@ -35,17 +35,12 @@ export interface TrafficSnapshot {
 
 /** Counts arrivals and in-flight requests. One per server; see {@link createTrafficMeter}. */
 export interface TrafficMeter extends TrafficSnapshot {
-  /** Records a new request or connection. */
-  recordArrival(): void;
-  /**
-   * Marks a request as started (without recording an arrival) and returns the function that marks
-   * it finished. Calling the returned function more than once counts once.
-   */
-  track(): () => void;
-  /**
-   * Resolves when nothing is in flight. If `signal` aborts first, rejects with its reason.
-   */
-  whenIdle(signal?: AbortSignal): Promise<void>;
+  /** Records a new request or connection; returns the clock time it was recorded at. */
+  recordArrival(): number;
+  /** Counts a request as in flight (arrivals are recorded separately). */
+  requestStarted(): void;
+  /** Counts a request as finished. The caller pairs it with exactly one `requestStarted()`. */
+  requestFinished(): void;
 }
 
 /** Makes a {@link TrafficMeter}. */
@@ -58,7 +53,6 @@ export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): 
   let inFlight = 0;
   let totalArrivals = 0;
   let lastArrivalAtMs: number | undefined;
-  let idleWaiters: Array<() => void> = [];
 
   // Clears the buckets that time has moved past since the last call.
   const advance = (atMs: number): void => {
@@ -66,12 +60,6 @@ export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): 
     const steps = Math.min(bucket - currentBucket, bucketCount);
     for (let i = 1; i <= steps; i++) buckets[(currentBucket + i) % bucketCount] = 0;
     if (bucket > currentBucket) currentBucket = bucket;
-  };
-
-  const settleIdle = (): void => {
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const wake of waiters) wake();
   };
 
   return {
@@ -91,16 +79,13 @@ export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): 
       buckets[index] = (buckets[index] ?? 0) + 1;
       totalArrivals++;
       lastArrivalAtMs = atMs;
+      return atMs;
     },
-    track() {
+    requestStarted() {
       inFlight++;
-      let done = false;
-      return () => {
-        if (done) return;
-        done = true;
-        inFlight--;
-        if (inFlight === 0) settleIdle();
-      };
+    },
+    requestFinished() {
+      inFlight--;
     },
     arrivalsPerSecond() {
       const atMs = now();
@@ -110,22 +95,6 @@ export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): 
       // Young meters have seen less than a full window; don't dilute their rate.
       const observedMs = Math.min(rateWindowMs, Math.max(atMs - createdAtMs, bucketWidthMs));
       return (count * 1000) / observedMs;
-    },
-    whenIdle(signal) {
-      if (inFlight === 0) return Promise.resolve();
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      return new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
-          idleWaiters = idleWaiters.filter((w) => w !== wake);
-          reject(signal?.reason);
-        };
-        const wake = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        idleWaiters.push(wake);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
     },
   };
 }

@@ -31,11 +31,11 @@ export interface HttpDrainOptions {
   /** Names the participant in logs and metrics. Default: `'http'`. */
   name: string;
   /**
-   * Tells probe requests apart: they are served but do not count as traffic, or a readiness
-   * probe on the serving port would keep the quiet-period detector from ever seeing quiet.
-   * Default: a `User-Agent` starting with `kube-probe/`.
+   * Tells probe requests apart by their `User-Agent`: they are served but do not count as
+   * traffic, or a readiness probe on the serving port would keep the quiet-period detector from
+   * ever seeing quiet. Default: a `User-Agent` starting with `kube-probe/` (the kubelet's).
    */
-  isProbe: (headers: IncomingHttpHeaders) => boolean;
+  isProbe: (userAgent: string | undefined) => boolean;
   /** Monotonic clock for the traffic meter. Default: `performance.now`. */
   now: () => number;
 }
@@ -43,7 +43,7 @@ export interface HttpDrainOptions {
 /** Defaults of {@link HttpDrainOptions}. */
 export const httpDrainDefaults: HttpDrainOptions = {
   name: 'http',
-  isProbe: (headers) => headers['user-agent']?.startsWith('kube-probe/') ?? false,
+  isProbe: (userAgent) => userAgent?.startsWith('kube-probe/') ?? false,
   now: () => performance.now(),
 };
 
@@ -62,6 +62,30 @@ interface InFlight {
   method: string;
   path: string;
   startedAtMs: number;
+  /** HTTP/1 only: the socket and response, to end the socket after the response. */
+  socket?: Socket;
+  res?: ServerResponse;
+}
+
+type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
+
+// The in-flight record rides on the response: cheaper per request than a closure or a map.
+const kRecord = Symbol('lameduck.inFlight');
+type TrackedResponse = ServerResponse & { [kRecord]?: InFlight };
+
+// req.headers is built lazily by Node; finding one header in rawHeaders avoids building it.
+function rawHeader(rawHeaders: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (
+      name !== undefined &&
+      name.length === lowerName.length &&
+      name.toLowerCase() === lowerName
+    ) {
+      return rawHeaders[i + 1];
+    }
+  }
+  return undefined;
 }
 
 // A GOAWAY with the largest stream id says "open no new streams" while accepting the ones already
@@ -92,66 +116,76 @@ export function drainHttpServer(
   // application already uses it (HTTP/1 requests with allowHTTP1 arrive there too).
   const watchRequests = !isHttp2 || server.listenerCount('request') > 0;
   const inFlight = new Set<InFlight>();
-  const busyBySocket = new Map<Socket, number>();
+  const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
   let state: State = 'serving';
-  let pendingHeaders = new Set<ServerResponse>();
 
-  const endIdleSocket = (socket: Socket): void => {
+  const endSocketIfIdle = (socket: Socket): void => {
+    for (const r of inFlight) if (r.socket === socket) return;
     // end() sends FIN after what is already written; destroy() could reset a socket holding a
     // request we have not read yet.
     if (!socket.destroyed) socket.end();
   };
+  const forgetSocket = function (this: Socket): void {
+    sockets.delete(this);
+  };
   const addSocket = (socket: Socket): void => {
-    if (busyBySocket.has(socket)) return;
-    busyBySocket.set(socket, 0);
-    socket.once('close', () => busyBySocket.delete(socket));
-    if (state === 'draining') endIdleSocket(socket);
+    sockets.add(socket);
+    socket.once('close', forgetSocket);
   };
 
-  const onConnection = (): void => traffic.recordArrival();
-  const onH1Socket = (socket: Socket): void => addSocket(socket);
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (req.httpVersionMajor >= 2) return; // counted as a stream
-    if (!isProbe(req.headers)) traffic.recordArrival();
-    const socket = req.socket;
+  const onConnection = (): void => {
+    traffic.recordArrival();
+  };
+  const onH1Socket = (socket: Socket): void => {
     addSocket(socket);
-    busyBySocket.set(socket, (busyBySocket.get(socket) ?? 0) + 1);
-    const record = { method: req.method ?? 'GET', path: req.url ?? '/', startedAtMs: now() };
+    if (state === 'draining') socket.end();
+  };
+
+  const onResponseClose = function (this: TrackedResponse): void {
+    const record = this[kRecord];
+    if (record === undefined || !inFlight.delete(record)) return;
+    traffic.requestFinished();
+    // A response whose headers went out before lame duck kept the socket alive: end it now.
+    if (state === 'draining' && record.socket !== undefined) endSocketIfIdle(record.socket);
+  };
+  const onRequest = (req: IncomingMessage, res: TrackedResponse): void => {
+    if (req.httpVersionMajor >= 2) return; // counted as a stream
+    const socket = req.socket;
+    if (!sockets.has(socket)) addSocket(socket);
+    const atMs = isProbe(rawHeader(req.rawHeaders, 'user-agent')) ? now() : traffic.recordArrival();
+    const record: InFlight = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      startedAtMs: atMs,
+      socket,
+      res,
+    };
     inFlight.add(record);
-    const untrack = traffic.track();
-    if (state === 'serving') pendingHeaders.add(res);
-    else res.setHeader('connection', 'close');
-    res.once('close', () => {
-      pendingHeaders.delete(res);
-      inFlight.delete(record);
-      const busy = (busyBySocket.get(socket) ?? 1) - 1;
-      if (busyBySocket.has(socket)) busyBySocket.set(socket, busy);
-      // A response whose headers went out before lame duck kept the socket alive: end it now.
-      if (state === 'draining' && busy === 0) endIdleSocket(socket);
-      untrack();
-    });
+    traffic.requestStarted();
+    res[kRecord] = record;
+    res.on('close', onResponseClose);
+    if (state !== 'serving') res.setHeader('connection', 'close');
   };
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
-    if (!isProbe(headers)) traffic.recordArrival();
-    const record = {
+    const atMs = isProbe(headers['user-agent']) ? now() : traffic.recordArrival();
+    const record: InFlight = {
       method: String(headers[':method'] ?? 'GET'),
       path: String(headers[':path'] ?? '/'),
-      startedAtMs: now(),
+      startedAtMs: atMs,
     };
     inFlight.add(record);
-    const untrack = traffic.track();
+    traffic.requestStarted();
     stream.once('close', () => {
-      inFlight.delete(record);
-      untrack();
+      if (inFlight.delete(record)) traffic.requestFinished();
     });
   };
 
   const noticeSession = (session: Http2Session): void => {
-    if (!session.closed && !session.destroyed)
+    if (!session.closed && !session.destroyed) {
       session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
+    }
   };
   const onSession = (session: Http2Session): void => {
     sessions.add(session);
@@ -160,6 +194,19 @@ export function drainHttpServer(
     else if (state === 'draining') session.close();
   };
 
+  // One listener that runs ours, then the application's: EventEmitter copies its listener array
+  // on every emit when an event has more than one, which costs more than all our bookkeeping.
+  const applicationListeners = watchRequests
+    ? (server.listeners('request') as RequestListener[])
+    : [];
+  const combinedRequestListener = function (
+    this: unknown,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
+    onRequest(req, res);
+    for (const listener of applicationListeners) listener.call(this, req, res);
+  };
   const h1SocketEvent = server instanceof HttpsServer ? 'secureConnection' : 'connection';
   server.prependListener('connection', onConnection);
   if (isHttp2) {
@@ -168,14 +215,20 @@ export function drainHttpServer(
   } else {
     server.prependListener(h1SocketEvent, onH1Socket);
   }
-  if (watchRequests) server.prependListener('request', onRequest);
+  if (watchRequests) {
+    server.removeAllListeners('request');
+    server.on('request', combinedRequestListener);
+  }
 
   const detach = (): void => {
     server.off('connection', onConnection);
     server.off(h1SocketEvent, onH1Socket);
     server.off('session', onSession);
     server.off('stream', onStream);
-    server.off('request', onRequest);
+    if (watchRequests) {
+      server.off('request', combinedRequestListener);
+      for (const listener of applicationListeners) server.on('request', listener);
+    }
   };
 
   const force = (): StopOutcome => {
@@ -183,7 +236,7 @@ export function drainHttpServer(
     const forcedWork = [...inFlight].map(
       (r) => `${r.method} ${r.path} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
     );
-    for (const socket of busyBySocket.keys()) socket.destroy();
+    for (const socket of sockets) socket.destroy();
     for (const session of sessions) session.destroy();
     if ('closeAllConnections' in server) server.closeAllConnections();
     return { forced: forcedWork.length > 0, forcedWork };
@@ -194,25 +247,37 @@ export function drainHttpServer(
     traffic,
     start(signal) {
       if (server.listening) return;
+      // Resolves when the application's listen() succeeds, rejects when it fails.
       return new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
+        const settle = (error?: unknown): void => {
           server.off('listening', onListening);
-          reject(signal.reason);
-        };
-        const onListening = (): void => {
+          server.off('error', onError);
           signal.removeEventListener('abort', onAbort);
-          resolve();
+          if (error === undefined) resolve();
+          else reject(error);
         };
+        const onListening = (): void => settle();
+        const onError = (error: Error): void =>
+          settle(
+            new LameduckError(
+              'unavailable',
+              `http: server '${name}' failed to listen: ${error.message}`,
+              {
+                cause: error,
+              },
+            ),
+          );
+        const onAbort = (): void => settle(signal.reason);
         server.once('listening', onListening);
+        server.once('error', onError);
         signal.addEventListener('abort', onAbort, { once: true });
       });
     },
     enterLameDuck() {
       state = 'lame-duck';
-      for (const res of pendingHeaders) {
-        if (!res.headersSent) res.setHeader('connection', 'close');
+      for (const { res } of inFlight) {
+        if (res !== undefined && !res.headersSent) res.setHeader('connection', 'close');
       }
-      pendingHeaders = new Set();
     },
     nudge() {
       state = 'nudged';
@@ -223,7 +288,7 @@ export function drainHttpServer(
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
       });
-      for (const [socket, busy] of busyBySocket) if (busy === 0) endIdleSocket(socket);
+      for (const socket of sockets) endSocketIfIdle(socket);
       for (const session of sessions) session.close();
       const aborted = new Promise<'aborted'>((resolve) => {
         if (signal.aborted) resolve('aborted');
