@@ -16,9 +16,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { type ServiceProxy, startServiceProxy } from '../src/drill/runtime/service-proxy.js';
 import { type BenchChild, spawnBenchChild } from './child-process.js';
 import { type SteadyLoad, startSteadyLoad } from './steady-load.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const helloServer = fileURLToPath(new URL('./fixtures/hello-server.ts', import.meta.url));
 
@@ -139,7 +139,7 @@ export async function runPodDeletion(
 ): Promise<PodDeletionFigures> {
   const children: BenchChild[] = [];
   const timers: NodeJS.Timeout[] = [];
-  let proxy: TcpProxy | undefined;
+  let proxy: ServiceProxy | undefined;
   let load: SteadyLoad | undefined;
   try {
     // 1. Start instances A and B.
@@ -149,7 +149,7 @@ export async function runPodDeletion(
     ]);
 
     // 2. The proxy, with both as endpoints.
-    proxy = await startTcpProxy([a.port, b.port]);
+    proxy = await startServiceProxy([a.port, b.port]);
     const service = proxy;
 
     // 3. Steady load; both instances must answer before the deletion means anything.

@@ -5,8 +5,8 @@
  */
 import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net';
 
-/** A running proxy; see {@link startTcpProxy}. */
-export interface TcpProxy {
+/** A running proxy; see {@link startServiceProxy}. */
+export interface ServiceProxy {
   /** The port the proxy listens on, on 127.0.0.1. */
   readonly port: number;
   /** Replaces the endpoint list (ports on 127.0.0.1): affects new connections only. */
@@ -19,8 +19,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** Starts a {@link TcpProxy} on 127.0.0.1, port 0, with `endpoints` as the initial list. */
-export async function startTcpProxy(endpoints: readonly number[]): Promise<TcpProxy> {
+/** Starts a {@link ServiceProxy} on 127.0.0.1, port 0, with `endpoints` as the initial list. */
+export async function startServiceProxy(endpoints: readonly number[]): Promise<ServiceProxy> {
   let current = [...endpoints];
   let next = 0;
   const open = new Map<Socket, number>();
