@@ -1,8 +1,8 @@
-import type {
+import {
   Server as HttpServer,
-  IncomingHttpHeaders,
-  IncomingMessage,
-  ServerResponse,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
 } from 'node:http';
 import {
   type Http2SecureServer,
@@ -111,13 +111,16 @@ export function drainHttpServer(
 ): HttpDrainParticipant {
   const { name, isProbe, now } = { ...httpDrainDefaults, ...options };
   const traffic = createTrafficMeter({ now });
-  const isHttp2 = !('closeIdleConnections' in server);
+  // Not duck-typed: Node 20's Http2SecureServer has closeIdleConnections too (for allowHTTP1),
+  // and https.Server does not extend http.Server.
+  const isHttp2 = !(server instanceof HttpServer || server instanceof HttpsServer);
   // Compat 'request' listeners on an HTTP/2 server turn on the compat layer: add ours only if the
   // application already uses it (HTTP/1 requests with allowHTTP1 arrive there too).
   const watchRequests = !isHttp2 || server.listenerCount('request') > 0;
   const inFlight = new Set<InFlight>();
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
+  const openStreams = new WeakMap<Http2Session, number>();
   let state: State = 'serving';
 
   const endSocketIfIdle = (socket: Socket): void => {
@@ -177,15 +180,30 @@ export function drainHttpServer(
     };
     inFlight.add(record);
     traffic.requestStarted();
+    const session = stream.session;
+    if (session !== undefined) openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
     stream.once('close', () => {
       if (inFlight.delete(record)) traffic.requestFinished();
+      if (session === undefined) return;
+      const open = (openStreams.get(session) ?? 1) - 1;
+      openStreams.set(session, open);
+      if (state === 'nudged' && open === 0) closeNoticedSession(session);
     });
   };
 
+  // Node sends the notice with nghttp2_submit_goaway, not nghttp2_submit_shutdown_notice, so
+  // nghttp2 counts it as a sent GOAWAY: once the session has no open stream it stops reading.
+  // Streams the caller opened before it saw the notice would hang unread until stop(). Close the
+  // session then: the final GOAWAY (last processed stream id) refuses them with REFUSED_STREAM,
+  // which RFC 9113 section 8.7 makes safe to retry elsewhere.
+  const closeNoticedSession = (session: Http2Session): void => {
+    if (!session.closed && !session.destroyed) session.close();
+  };
+
   const noticeSession = (session: Http2Session): void => {
-    if (!session.closed && !session.destroyed) {
-      session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
-    }
+    if (session.closed || session.destroyed) return;
+    session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
+    if ((openStreams.get(session) ?? 0) === 0) closeNoticedSession(session);
   };
   const onSession = (session: Http2Session): void => {
     sessions.add(session);

@@ -81,7 +81,14 @@ export function waitForQuiet(input: LameDuckWaitInput): Promise<LameDuckWaitResu
         finish(decision.reason);
         return;
       }
-      timer = clock.setTimeout(check, Math.max(1, decision.checkAtMs - nowMs));
+      // The nudge is due at the minimum whatever the traffic does, so wake then too: a timer that
+      // fires a fraction of a millisecond early (libuv counts whole milliseconds) would find the
+      // minimum not yet passed, and the nudge would wait for a whole quiet period more.
+      const minimumAtMs = startedAtMs + minWaitMs;
+      const nextAtMs = minimumPassed
+        ? decision.checkAtMs
+        : Math.min(decision.checkAtMs, minimumAtMs);
+      timer = clock.setTimeout(check, Math.max(1, nextAtMs - nowMs));
     };
     if (signal.aborted) {
       resolve(result('aborted'));

@@ -17,9 +17,9 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { waitForInFlight } from '../helpers/admin-in-flight.js';
 import { startChildService, startListeningService } from '../helpers/child-service.js';
 import { httpGet } from '../helpers/http-get.js';
-import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/http-server.ts', import.meta.url));
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -183,13 +183,3 @@ test('`lameduck prestop` (the exec hook) waits for the lame-duck wait over loopb
   assert.match(stdout, /lame duck over/);
   assert.equal((await service.exited).code, 0);
 });
-
-// The fixture logs nothing per request: its metrics tell when a request is in flight.
-async function waitForInFlight(adminPort: number, count: number): Promise<void> {
-  const deadlineMs = performance.now() + TEST_TIMEOUT_MS;
-  while (performance.now() < deadlineMs) {
-    const { body } = await httpGet(`http://127.0.0.1:${adminPort}/metrics`);
-    if (new RegExp(`^lameduck_in_flight ${count}$`, 'm').test(body)) return;
-  }
-  throw new Error(`never saw ${count} request(s) in flight`);
-}

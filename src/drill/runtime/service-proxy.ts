@@ -26,7 +26,9 @@ export async function startServiceProxy(endpoints: readonly number[]): Promise<S
   const open = new Map<Socket, number>();
   const opened = new Map<number, number>();
 
-  const server = createServer((client) => {
+  // allowHalfOpen on both sides: a FIN from one peer must reach the other as a FIN, with the
+  // other direction still open, as through NAT; without it net ends the socket at once.
+  const server = createServer({ allowHalfOpen: true }, (client) => {
     const port = current.length === 0 ? undefined : current[next++ % current.length];
     if (port === undefined) {
       // No endpoint: the connection is refused, as iptables REJECT does for an empty Service.
@@ -34,7 +36,7 @@ export async function startServiceProxy(endpoints: readonly number[]): Promise<S
       return;
     }
     opened.set(port, (opened.get(port) ?? 0) + 1);
-    const upstream = createConnection({ host: '127.0.0.1', port });
+    const upstream = createConnection({ host: '127.0.0.1', port, allowHalfOpen: true });
     open.set(client, port);
     // Data and FINs pass through the pipes in order; a reset on either side resets the other,
     // as a NAT'd connection would see it.

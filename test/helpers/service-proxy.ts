@@ -1,1 +1,0 @@
-export { type ServiceProxy, startServiceProxy } from '../../src/drill/runtime/service-proxy.js';
