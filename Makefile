@@ -30,7 +30,7 @@ lint: $(NODE_STAMP)
 
 test: deps lint
 	node --import tsx --test --test-concurrency=2 --test-timeout=180000 \
-	  'src/**/*.test.ts' 'test/**/*.test.ts'
+	  $$(find src test -name '*.test.ts' | sort)
 
 bench: deps
 	node --import tsx bench/run.ts
