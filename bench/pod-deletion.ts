@@ -16,9 +16,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { type HttpLoad, startHttpLoad } from '../src/drill/runtime/http-load.js';
 import { type ServiceProxy, startServiceProxy } from '../src/drill/runtime/service-proxy.js';
 import { type BenchChild, spawnBenchChild } from './child-process.js';
-import { type SteadyLoad, startSteadyLoad } from './steady-load.js';
 
 const helloServer = fileURLToPath(new URL('./fixtures/hello-server.ts', import.meta.url));
 
@@ -140,7 +140,7 @@ export async function runPodDeletion(
   const children: BenchChild[] = [];
   const timers: NodeJS.Timeout[] = [];
   let proxy: ServiceProxy | undefined;
-  let load: SteadyLoad | undefined;
+  let load: HttpLoad | undefined;
   try {
     // 1. Start instances A and B.
     const [a, b] = await Promise.all([
@@ -153,20 +153,23 @@ export async function runPodDeletion(
     const service = proxy;
 
     // 3. Steady load; both instances must answer before the deletion means anything.
-    const running = startSteadyLoad(
+    const running = startHttpLoad(
       {
         origin: `http://127.0.0.1:${service.port}`,
         ratePerSecond: parameters.ratePerSecond,
-        connections: parameters.poolConnections,
+        connectionsPerClient: parameters.poolConnections,
         requestTimeoutMs: parameters.requestTimeoutMs,
       },
       signal,
     );
     load = running;
     await sleep(parameters.warmUpMs, undefined, { signal });
-    if (running.answeredBy(a.child.pid) === 0 || running.answeredBy(b.child.pid) === 0) {
+    if (
+      (running.byPid.get(String(a.child.pid)) ?? 0) === 0 ||
+      (running.byPid.get(String(b.child.pid)) ?? 0) === 0
+    ) {
       throw new Error(
-        `shutdown-time: after the warm-up A answered ${running.answeredBy(a.child.pid)} and B ${running.answeredBy(b.child.pid)}; both must serve`,
+        `shutdown-time: after the warm-up A answered ${running.byPid.get(String(a.child.pid)) ?? 0} and B ${running.byPid.get(String(b.child.pid)) ?? 0}; both must serve`,
       );
     }
 
@@ -181,7 +184,7 @@ export async function runPodDeletion(
     const sendSigterm = (): void => {
       sigtermAtMs = performance.now();
       connectionsToAAtSigterm = service.connectionsTo(a.port);
-      answeredByAAtSigterm = running.answeredBy(a.child.pid);
+      answeredByAAtSigterm = running.byPid.get(String(a.child.pid)) ?? 0;
       a.child.sendSignal('SIGTERM');
     };
     const at = (delayMs: number, action: () => void): void => {
@@ -197,7 +200,9 @@ export async function runPodDeletion(
     // 5. A's exit, then a tail of load on B.
     const exit = await unlessAborted(a.child.exited, signal);
     const answeredByAAfterSigterm =
-      sigtermAtMs === undefined ? 0 : running.answeredBy(a.child.pid) - answeredByAAtSigterm;
+      sigtermAtMs === undefined
+        ? 0
+        : (running.byPid.get(String(a.child.pid)) ?? 0) - answeredByAAtSigterm;
     const connectionsOpenedToAAfterDeletion = service.connectionsOpenedTo(a.port) - openedToABefore;
     await sleep(parameters.tailAfterExitMs, undefined, { signal });
     const report = await running.stop(loadDrainWaitMs);
@@ -220,8 +225,8 @@ export async function runPodDeletion(
         .map((f) => `${Math.round(f.atMs - t0)} ms: ${f.code} ${f.message}`),
       requestsSent: report.sent,
       requestsSucceeded: report.succeeded,
-      answeredByA: report.answeredByPid[String(a.child.pid)] ?? 0,
-      answeredByB: report.answeredByPid[String(b.child.pid)] ?? 0,
+      answeredByA: report.byPid.get(String(a.child.pid)) ?? 0,
+      answeredByB: report.byPid.get(String(b.child.pid)) ?? 0,
       cutOffAtStop: report.cutOffAtStop,
       answeredByAAfterSigterm,
       connectionsToAAtDeletion,

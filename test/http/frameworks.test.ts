@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
-import { startHttpLoad } from '../helpers/http-load.js';
+import { startHttpLoad } from '../../src/drill/runtime/http-load.js';
 import {
   assertBTookOver,
   assertDrainedSoonAfterQuiet,
@@ -80,7 +80,6 @@ for (const framework of frameworks) {
     // 7. B takes the load; nothing failed.
     await assertBTookOver(pair, load.byPid);
     const report = await load.stop();
-    assert.deepEqual(report.errors, []);
-    assert.equal(report.failed, 0);
+    assert.deepEqual(report.failures, []);
   });
 }
