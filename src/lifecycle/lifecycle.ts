@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { boundAfterAbort } from './bound-after-abort.js';
 import { type Budget, createBudget } from './budget.js';
 import { waitForQuiet } from './lame-duck-wait.js';
 import type { LifecycleEvent, LifecycleListener } from './lifecycle-events.js';
@@ -354,36 +355,4 @@ function resolveOrThrow(
   const resolved = resolveLifecycleConfig(options, env);
   if (!resolved.ok) throw resolved.error;
   return resolved.value;
-}
-
-/**
- * Waits for a participant's stop, but no longer than `graceMs` after `signal` aborts: a
- * participant that ignores the deadline is reported, not waited for.
- */
-function boundAfterAbort<T>(
-  work: Promise<T>,
-  signal: AbortSignal,
-  graceMs: number,
-  clock: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(h: unknown): void },
-  name: string,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let timer: unknown;
-    const onAbort = (): void => {
-      timer = clock.setTimeout(() => {
-        reject(
-          new LameduckError(
-            'deadline_exceeded',
-            `lifecycle: participant '${name}' did not stop within ${graceMs} ms after the budget ended`,
-          ),
-        );
-      }, graceMs);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    });
-  });
 }
