@@ -95,7 +95,8 @@ const shutdownNoticeStreamId = 2 ** 31 - 1;
 /**
  * Makes an HTTP server a lifecycle participant that leaves without failing a request.
  *
- * - Serving: counts arrivals (requests and connections) and requests in flight.
+ * - Serving: counts arrivals (HTTP/1 requests and HTTP/2 sessions and streams) and requests in
+ *   flight.
  * - Lame duck: keeps serving every request. HTTP/1.1 responses carry `Connection: close`, so
  *   keep-alive callers reconnect, and after endpoint removal land elsewhere. Once the minimum wait
  *   has passed, HTTP/2 sessions get a GOAWAY; their open streams finish.
@@ -125,8 +126,7 @@ export function drainHttpServer(
 
   const endSocketIfIdle = (socket: Socket): void => {
     for (const r of inFlight) if (r.socket === socket) return;
-    // end() sends FIN after what is already written; destroy() could reset a socket holding a
-    // request we have not read yet.
+    // end() sends FIN after the response just written; destroy() could cut it short.
     if (!socket.destroyed) socket.end();
   };
   const forgetSocket = function (this: Socket): void {
@@ -137,13 +137,11 @@ export function drainHttpServer(
     socket.once('close', forgetSocket);
   };
 
-  const onConnection = (): void => {
-    traffic.recordArrival();
-  };
-  const onH1Socket = (socket: Socket): void => {
-    addSocket(socket);
-    if (state === 'draining') socket.end();
-  };
+  // A connection counts as traffic through its requests (HTTP/1) or its session (HTTP/2), not at
+  // accept: the kubelet opens a connection per probe, and a probe is not a caller.
+  // A connection accepted while draining (its TLS handshake may end after the listener closed)
+  // is kept: its request is served with `Connection: close`.
+  const onH1Socket = (socket: Socket): void => addSocket(socket);
 
   const onResponseClose = function (this: TrackedResponse): void {
     const record = this[kRecord];
@@ -206,6 +204,7 @@ export function drainHttpServer(
     if ((openStreams.get(session) ?? 0) === 0) closeNoticedSession(session);
   };
   const onSession = (session: Http2Session): void => {
+    traffic.recordArrival();
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     if (state === 'nudged') noticeSession(session);
@@ -226,7 +225,6 @@ export function drainHttpServer(
     for (const listener of applicationListeners) listener.call(this, req, res);
   };
   const h1SocketEvent = server instanceof HttpsServer ? 'secureConnection' : 'connection';
-  server.prependListener('connection', onConnection);
   if (isHttp2) {
     server.prependListener('session', onSession);
     server.prependListener('stream', onStream);
@@ -239,7 +237,6 @@ export function drainHttpServer(
   }
 
   const detach = (): void => {
-    server.off('connection', onConnection);
     server.off(h1SocketEvent, onH1Socket);
     server.off('session', onSession);
     server.off('stream', onStream);
@@ -292,7 +289,7 @@ export function drainHttpServer(
       });
     },
     enterLameDuck() {
-      state = 'lame-duck';
+      if (state === 'serving') state = 'lame-duck';
       for (const { res } of inFlight) {
         if (res !== undefined && !res.headersSent) res.setHeader('connection', 'close');
       }
@@ -306,7 +303,9 @@ export function drainHttpServer(
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
       });
-      for (const socket of sockets) endSocketIfIdle(socket);
+      // Node's own idle check reads the parser's state: a socket whose request is still arriving
+      // is not idle, and is served. Busy sockets are ended after their response (onResponseClose).
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
       for (const session of sessions) session.close();
       const aborted = new Promise<'aborted'>((resolve) => {
         if (signal.aborted) resolve('aborted');

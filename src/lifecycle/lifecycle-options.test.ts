@@ -77,6 +77,10 @@ test('bad values get errors that name the setting and the value', () => {
     '[invalid_config] lifecycle: gracePeriodSeconds must be > 0',
   );
   assert.equal(
+    errorOf(resolveLifecycleConfig({ safetyMarginMs: 0 }, {})),
+    "[invalid_config] lifecycle: safetyMarginMs (0) must be at least 200: the process must exit before the kubelet's SIGKILL",
+  );
+  assert.equal(
     errorOf(resolveLifecycleConfig({ gracePeriodSeconds: 2 }, {})),
     '[invalid_config] lifecycle: safetyMarginMs (2000) must be shorter than the grace period (2000 ms)',
   );

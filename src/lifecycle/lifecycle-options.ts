@@ -28,8 +28,8 @@ export interface LifecycleOptions {
   gracePeriodSeconds: number;
   /**
    * Kept back from the grace period so that the process exits on its own before SIGKILL; half of
-   * it is given to forced closes after the budget ends. Default: env `LAMEDUCK_SAFETY_MARGIN_MS`,
-   * else 2000.
+   * it is given to forced closes after the budget ends. At least 200. Default: env
+   * `LAMEDUCK_SAFETY_MARGIN_MS`, else 2000.
    */
   safetyMarginMs: number;
   /**
@@ -69,6 +69,9 @@ export const lifecycleDefaults: LifecycleOptions = {
   logger: undefined,
   clock: systemClock,
 };
+
+/** The smallest safety margin accepted: less races the kubelet's SIGKILL. */
+export const minimumSafetyMarginMs = 200;
 
 /** Default admin port, as in {@link AdminOptions.port}. */
 export const defaultAdminPort = 9901;
@@ -144,6 +147,11 @@ export function resolveLifecycleConfig(
   const gracePeriodMs = secondsToMs(gracePeriodSeconds);
 
   if (gracePeriodSeconds <= 0) return invalid('gracePeriodSeconds must be > 0');
+  if (safetyMarginMs < minimumSafetyMarginMs) {
+    return invalid(
+      `safetyMarginMs (${safetyMarginMs}) must be at least ${minimumSafetyMarginMs}: the process must exit before the kubelet's SIGKILL`,
+    );
+  }
   if (safetyMarginMs >= gracePeriodMs) {
     return invalid(
       `safetyMarginMs (${safetyMarginMs}) must be shorter than the grace period (${gracePeriodMs} ms)`,

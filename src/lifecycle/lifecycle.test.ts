@@ -271,6 +271,99 @@ describe('lifecycle', () => {
     assert.equal((await life.done).trigger, 'start-failed');
   });
 
+  test('participants that ignore the deadline share one forced deadline', async () => {
+    const { life, clock } = setup();
+    for (const name of ['a', 'b', 'c']) {
+      life.add({ name, start() {}, stop: () => new Promise<StopOutcome>(() => {}) });
+    }
+    await life.start();
+    const result = life.shutdown();
+    clock.advance(1000); // the lame-duck wait
+    await settle();
+    clock.advance(8000); // the rest of the budget
+    await settle();
+    clock.advance(500); // half the margin, once for all three
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      clock.advance(0); // the later ones are already late
+    }
+    const { errors, shutdownMs } = await result;
+    assert.equal(errors.length, 3);
+    assert.equal(shutdownMs, 9500);
+  });
+
+  test('a throwing listener or logger does not break the shutdown', async () => {
+    const throwing: Logger = {
+      debug() {},
+      info() {
+        throw new Error('log pipe closed');
+      },
+      warn() {},
+      error() {},
+    };
+    const { life, clock } = setup({ logger: throwing });
+    life.on(() => {
+      throw new Error('listener bug');
+    });
+    const log: string[] = [];
+    life.add(recorder(log, 'server'));
+    await life.start();
+    const result = life.shutdown();
+    clock.advance(1000);
+    assert.equal((await result).exitCode, 0);
+    assert.deepEqual(log, ['start server', 'stop server']);
+  });
+
+  test('lame-duck work still pending when the wait ends is reported and does not hold the drain', async () => {
+    const { life, clock } = setup();
+    const log: string[] = [];
+    life.add({
+      ...recorder(log, 'registry'),
+      enterLameDuck: () => new Promise<void>(() => {}),
+    } as Participant);
+    await life.start();
+    const result = life.shutdown();
+    clock.advance(1000);
+    await settle();
+    clock.advance(0);
+    const { exitCode, errors } = await result;
+    assert.equal(exitCode, 1);
+    assert.match(
+      errors[0]?.message ?? '',
+      /'registry' failed to enter lame duck: lifecycle: still entering lame duck when the wait ended/,
+    );
+    assert.deepEqual(log, ['start registry', 'stop registry']);
+  });
+
+  test('with no minimum wait, every participant is in lame duck before any is nudged', async () => {
+    const { life, clock } = setup({ minLameDuckMs: 0 });
+    const log: string[] = [];
+    life.add({
+      ...recorder(log, 'server'),
+      enterLameDuck: () => {
+        log.push('lame duck');
+      },
+      nudge: () => log.push('nudge'),
+    } as Participant);
+    await life.start();
+    const result = life.shutdown();
+    clock.advance(500);
+    await result;
+    assert.deepEqual(log, ['start server', 'lame duck', 'nudge', 'stop server']);
+  });
+
+  test('a start that ignores the shutdown is given up at the forced deadline', async () => {
+    const { life, clock } = setup();
+    life.add({ name: 'deaf', start: () => new Promise<void>(() => {}), stop: () => undefined });
+    void life.start();
+    await settle();
+    const result = life.shutdown();
+    clock.advance(9500);
+    const { exitCode, errors } = await result;
+    assert.equal(exitCode, 1);
+    assert.match(errors[0]?.message ?? '', /a participant ignored the shutdown during start-up/);
+  });
+
   test('createLifecycle rejects impossible configurations with invalid_config', () => {
     assert.throws(
       () => createLifecycle({ gracePeriodSeconds: 5, minLameDuckMs: 6000, admin: false }),

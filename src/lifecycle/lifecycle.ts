@@ -1,6 +1,5 @@
 import { Registry } from 'prom-client';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { boundAfterAbort } from './bound-after-abort.js';
 import { type Budget, createBudget } from './budget.js';
 import { waitForQuiet } from './lame-duck-wait.js';
 import type { LifecycleEvent, LifecycleListener } from './lifecycle-events.js';
@@ -22,6 +21,7 @@ import {
 } from './participant.js';
 import { type Phase, type ShutdownTrigger, transition } from './phase.js';
 import { type RunOptions, runLifecycle } from './run.js';
+import { settleBy } from './settle-by.js';
 
 /** How a shutdown ended. */
 export interface ShutdownResult {
@@ -123,9 +123,20 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
   const startController = new AbortController();
   let startLoop: Promise<boolean> = Promise.resolve(true);
 
+  // A throwing logger or listener must not break the shutdown it is reporting on.
   const emit = (event: LifecycleEvent): void => {
-    logEvent(logger, event);
-    for (const listener of listeners) listener(event);
+    try {
+      logEvent(logger, event);
+    } catch {
+      // The logger is broken; the listeners may still work.
+    }
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
   };
   const moveTo = (next: Exclude<Phase, { kind: 'created' }>): void => {
     const previous = phase;
@@ -150,16 +161,17 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
     inFlight: () => trafficSources().reduce((sum, t) => sum + t.inFlight, 0),
   });
 
+  // Forced closes after the budget share one deadline: half the safety margin.
+  const forcedDeadlineAtMs = (budget: Budget): number => budget.deadlineAtMs + config.forceGraceMs;
   const stopParticipant = async (p: Participant, budget: Budget): Promise<void> => {
     const t0 = clock.now();
     let outcome: StopOutcome | undefined;
     try {
-      outcome = await boundAfterAbort(
-        Promise.resolve(p.stop(budget.signal)),
-        budget.signal,
-        config.forceGraceMs,
+      outcome = await settleBy(
+        Promise.resolve().then(() => p.stop(budget.signal)),
+        forcedDeadlineAtMs(budget),
         clock,
-        p.name,
+        `participant '${p.name}' did not stop within ${config.forceGraceMs} ms after the budget ended`,
       );
     } catch (error) {
       fail(p.name, 'stop', error);
@@ -189,11 +201,17 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
     try {
       if (phase.kind === 'serving') {
         moveTo({ kind: 'lame-duck', startedAtMs: budget.startedAtMs, trigger });
-        const lameDuckWork = started.filter(isLameDuckAware).map((p) =>
-          Promise.resolve()
-            .then(() => p.enterLameDuck(budget.signal))
-            .catch((error: unknown) => fail(p.name, 'lame-duck', error)),
-        );
+        // Called before the wait starts, so that every participant is in lame duck before any
+        // is nudged (with minLameDuckMs 0 the nudge comes at once).
+        const lameDuckWork = started.filter(isLameDuckAware).map((p) => {
+          let work: Promise<void>;
+          try {
+            work = Promise.resolve(p.enterLameDuck(budget.signal));
+          } catch (error) {
+            work = Promise.reject(error);
+          }
+          return { name: p.name, work };
+        });
         const waited = await waitForQuiet({
           clock,
           startedAtMs: budget.startedAtMs,
@@ -227,14 +245,30 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
           });
         }
         resolveLameDuckOver();
-        await Promise.all(lameDuckWork);
+        // Lame-duck work (deregistration) had the whole wait; the drain does not wait longer.
+        await Promise.all(
+          lameDuckWork.map(({ name, work }) =>
+            settleBy(
+              work,
+              clock.now(),
+              clock,
+              'still entering lame duck when the wait ended',
+            ).catch((error: unknown) => fail(name, 'lame-duck', error)),
+          ),
+        );
       } else {
         startController.abort(
           new LameduckError('aborted', `lifecycle: shutdown (${trigger}) during start-up`),
         );
         resolveLameDuckOver();
-        // Participants still starting must settle first, so that each started one is stopped.
-        await startLoop;
+        // Participants still starting settle first, so that each started one is stopped; one
+        // that ignores the abort is given up at the forced deadline.
+        await settleBy(
+          startLoop,
+          forcedDeadlineAtMs(budget),
+          clock,
+          'a participant ignored the shutdown during start-up',
+        ).catch((error: unknown) => fail('(starting)', 'start', error));
       }
       moveTo({ kind: 'draining', startedAtMs: clock.now(), trigger });
       for (const p of [...started].reverse()) await stopParticipant(p, budget);

@@ -79,9 +79,11 @@ export async function runLifecycle(
   }
 
   let uncaught = false;
+  let disposed = false;
   let signalled = false;
   let hardExitTimer: NodeJS.Timeout | undefined;
   const exit = (code: 0 | 1): void => {
+    if (disposed) return;
     if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
     cleanup();
     if (exitProcess) process.exit(code);
@@ -117,6 +119,7 @@ export async function runLifecycle(
   }
   for (const signal of shutdownSignals) process.on(signal, onSignal);
   internals.setDisposer(async () => {
+    disposed = true;
     if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
     cleanup();
     await admin?.close();

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 /** A plain GET on loopback, optionally from a chosen local address; answers status and body. */
 export function httpGet(
   url: string,
-  options: { localAddress?: string; signal?: AbortSignal } = {},
+  options: { localAddress?: string; signal?: AbortSignal; headers?: Record<string, string> } = {},
 ): Promise<{
   status: number;
   body: string;
