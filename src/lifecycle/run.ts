@@ -85,8 +85,10 @@ export async function runLifecycle(
   const exit = (code: 0 | 1): void => {
     if (disposed) return;
     if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
-    cleanup();
+    // Removing the last SIGTERM listener restores the default action, which would let a SIGTERM
+    // landing now (the kubelet's, right after a preStop) kill the process instead of this exit.
     if (exitProcess) process.exit(code);
+    cleanup();
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) {

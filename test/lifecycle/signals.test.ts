@@ -68,10 +68,11 @@ test('a second SIGTERM during lame duck exits at once with code 1', async (t) =>
 });
 
 test('preStop then SIGTERM is one shutdown; the request in flight completes; exit 0', async (t) => {
-  // 3. A slow request keeps the drain busy so that SIGTERM arrives while draining.
+  // 3. A slow request keeps the drain busy so that SIGTERM arrives while draining. It outlasts
+  // the quiet period: 10 gaps at the rate its own arrival makes (4/s in a young meter), 2.5 s.
   const service = await startListeningService(fixture, { LAMEDUCK_MIN_LAME_DUCK_MS: '300' });
   t.after(() => service.kill());
-  const slow = httpGet(`http://127.0.0.1:${service.port}/slow?ms=1500`);
+  const slow = httpGet(`http://127.0.0.1:${service.port}/slow?ms=4000`);
   await waitForInFlight(service.adminPort, 1);
   const prestopAtMs = performance.now();
   const prestop = await httpGet(`http://127.0.0.1:${service.adminPort}/lameduck/prestop`);
