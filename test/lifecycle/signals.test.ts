@@ -11,6 +11,7 @@
  * 7. /lameduck/prestop from an address not allowed gets 403 and changes nothing; an allowed one
  *    (LAMEDUCK_PRESTOP_ALLOW) is accepted.
  * 8. The `lameduck prestop` exec hook calls the endpoint over loopback and waits.
+ * 9. An uncaught error during the shutdown is logged; the drain still finishes; exit 1.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -183,4 +184,23 @@ test('`lameduck prestop` (the exec hook) waits for the lame-duck wait over loopb
   ]);
   assert.match(stdout, /lame duck over/);
   assert.equal((await service.exited).code, 0);
+});
+
+test('an uncaught error during shutdown is logged, the drain finishes, exit 1', async (t) => {
+  // 9. The fixture throws 10 ms after the trigger, while a request is in flight.
+  const service = await startListeningService(fixture, {
+    LAMEDUCK_MIN_LAME_DUCK_MS: '300',
+    FIXTURE_THROW_DURING_SHUTDOWN: '1',
+  });
+  t.after(() => service.kill());
+  const slow = httpGet(`http://127.0.0.1:${service.port}/slow?ms=500`);
+  await waitForInFlight(service.adminPort, 1);
+  service.child.kill('SIGTERM');
+  assert.equal((await slow).status, 200);
+  const exit = await service.exited;
+  assert.equal(exit.code, 1);
+  const uncaught = await service.waitForLine((l) => l.event === 'uncaught-error');
+  assert.match(JSON.stringify(uncaught.error), /bug during shutdown/);
+  const stopped = await service.waitForLine((l) => l.event === 'participant-stopped');
+  assert.equal(stopped.forced, false);
 });
