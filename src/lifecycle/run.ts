@@ -84,11 +84,10 @@ export async function runLifecycle(
   let hardExitTimer: NodeJS.Timeout | undefined;
   const exit = (code: 0 | 1): void => {
     if (disposed) return;
-    if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
     // Removing the last SIGTERM listener restores the default action, which would let a SIGTERM
     // landing now (the kubelet's, right after a preStop) kill the process instead of this exit.
     if (exitProcess) process.exit(code);
-    cleanup();
+    teardown();
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) {
@@ -114,7 +113,8 @@ export async function runLifecycle(
     }, hardExitMs);
   };
   const unsubscribe = life.on(onEvent);
-  function cleanup(): void {
+  function teardown(): void {
+    if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
     unsubscribe();
     for (const signal of shutdownSignals) process.off(signal, onSignal);
     process.off('uncaughtException', onUncaught);
@@ -122,8 +122,7 @@ export async function runLifecycle(
   for (const signal of shutdownSignals) process.on(signal, onSignal);
   internals.setDisposer(async () => {
     disposed = true;
-    if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
-    cleanup();
+    teardown();
     await admin?.close();
   });
 

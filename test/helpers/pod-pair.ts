@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { type HttpLoad, startHttpLoad } from '../../src/drill/runtime/http-load.js';
 import { type ServiceProxy, startServiceProxy } from '../../src/drill/runtime/service-proxy.js';
 import { type ChildService, startListeningService } from './child-service.js';
 import { waitUntil } from './wait-until.js';
@@ -42,6 +43,22 @@ export function waitUntilBothServe(pair: PodPair, byPid: AnswersByPid, count = 5
     'both instances to serve',
     () => served(pair.a) > count && served(pair.b) > count,
   );
+}
+
+/**
+ * Runs the HTTP/1.1 keep-alive load the scenarios use (300 req/s, 4 undici pools of 4
+ * connections) through the pair's proxy, stopped after the test, and waits until both pods serve.
+ */
+export async function startKeepAliveLoad(t: TestContext, pair: PodPair): Promise<HttpLoad> {
+  const load = startHttpLoad({
+    origin: `http://127.0.0.1:${pair.proxy.port}`,
+    ratePerSecond: 300,
+    clients: 4,
+    connectionsPerClient: 4,
+  });
+  t.after(() => load.stop());
+  await waitUntilBothServe(pair, load.byPid);
+  return load;
 }
 
 /**

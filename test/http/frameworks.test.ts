@@ -14,13 +14,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'undici';
-import { startHttpLoad } from '../../src/drill/runtime/http-load.js';
 import {
   assertBTookOver,
   assertDrainedSoonAfterQuiet,
   deletePodA,
+  startKeepAliveLoad,
   startPodPair,
-  waitUntilBothServe,
 } from '../helpers/pod-pair.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/framework-server.ts', import.meta.url));
@@ -41,14 +40,7 @@ for (const framework of frameworks) {
     const { a } = pair;
 
     // 2. Run a steady keep-alive load until both instances serve.
-    const load = startHttpLoad({
-      origin: `http://127.0.0.1:${pair.proxy.port}`,
-      ratePerSecond: 300,
-      clients: 4,
-      connectionsPerClient: 4,
-    });
-    t.after(() => load.stop());
-    await waitUntilBothServe(pair, load.byPid);
+    const load = await startKeepAliveLoad(t, pair);
 
     // 3. Send A one slow request on a keep-alive connection; wait until A has it.
     const direct = new Client(`http://127.0.0.1:${a.port}`);

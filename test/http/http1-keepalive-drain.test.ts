@@ -10,13 +10,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startHttpLoad } from '../../src/drill/runtime/http-load.js';
 import {
   assertBTookOver,
   assertDrainedSoonAfterQuiet,
   deletePodA,
+  startKeepAliveLoad,
   startPodPair,
-  waitUntilBothServe,
 } from '../helpers/pod-pair.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/http-server.ts', import.meta.url));
@@ -33,14 +32,7 @@ test('SIGTERM under HTTP/1.1 keep-alive load: zero failures, exit 0 soon after t
   });
 
   // 2. Run a steady keep-alive load until both instances serve.
-  const load = startHttpLoad({
-    origin: `http://127.0.0.1:${pair.proxy.port}`,
-    ratePerSecond: 300,
-    clients: 4,
-    connectionsPerClient: 4,
-  });
-  t.after(() => load.stop());
-  await waitUntilBothServe(pair, load.byPid);
+  const load = await startKeepAliveLoad(t, pair);
 
   // 3. SIGTERM A; remove it from the endpoints after the propagation delay.
   const sigtermAtMs = deletePodA(t, pair, propagationMs);
