@@ -5,6 +5,8 @@ set -euo pipefail
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+# The gRPC interop tests run a Python client with Debian's python3 and grpcio.
+/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python3-grpcio)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

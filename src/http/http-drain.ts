@@ -4,13 +4,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import {
-  type Http2SecureServer,
-  type Http2Server,
-  type Http2Session,
-  constants as h2,
-  type ServerHttp2Stream,
-} from 'node:http2';
+import type { Http2SecureServer, Http2Server, Http2Session, ServerHttp2Stream } from 'node:http2';
 import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
@@ -22,6 +16,7 @@ import type {
   StopOutcome,
   TrafficSource,
 } from '../lifecycle/participant.js';
+import { createH2Sessions } from './h2-sessions.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
 export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
@@ -88,10 +83,6 @@ function rawHeader(rawHeaders: readonly string[], lowerName: string): string | u
   return undefined;
 }
 
-// A GOAWAY with the largest stream id says "open no new streams" while accepting the ones already
-// on the wire (RFC 9113 section 6.8); the final GOAWAY follows when the drain closes the session.
-const shutdownNoticeStreamId = 2 ** 31 - 1;
-
 /**
  * Makes an HTTP server a lifecycle participant that leaves without failing a request.
  *
@@ -120,8 +111,7 @@ export function drainHttpServer(
   const watchRequests = !isHttp2 || server.listenerCount('request') > 0;
   const inFlight = new Set<InFlight>();
   const sockets = new Set<Socket>();
-  const sessions = new Set<Http2Session>();
-  const openStreams = new WeakMap<Http2Session, number>();
+  const sessions = createH2Sessions();
   let state: State = 'serving';
 
   const endSocketIfIdle = (socket: Socket): void => {
@@ -178,37 +168,14 @@ export function drainHttpServer(
     };
     inFlight.add(record);
     traffic.requestStarted();
-    const session = stream.session;
-    if (session !== undefined) openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
+    sessions.trackStream(stream);
     stream.once('close', () => {
       if (inFlight.delete(record)) traffic.requestFinished();
-      if (session === undefined) return;
-      const open = (openStreams.get(session) ?? 1) - 1;
-      openStreams.set(session, open);
-      if (state === 'nudged' && open === 0) closeNoticedSession(session);
     });
-  };
-
-  // Node sends the notice with nghttp2_submit_goaway, not nghttp2_submit_shutdown_notice, so
-  // nghttp2 counts it as a sent GOAWAY: once the session has no open stream it stops reading.
-  // Streams the caller opened before it saw the notice would hang unread until stop(). Close the
-  // session then: the final GOAWAY (last processed stream id) refuses them with REFUSED_STREAM,
-  // which RFC 9113 section 8.7 makes safe to retry elsewhere.
-  const closeNoticedSession = (session: Http2Session): void => {
-    if (!session.closed && !session.destroyed) session.close();
-  };
-
-  const noticeSession = (session: Http2Session): void => {
-    if (session.closed || session.destroyed) return;
-    session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
-    if ((openStreams.get(session) ?? 0) === 0) closeNoticedSession(session);
   };
   const onSession = (session: Http2Session): void => {
     traffic.recordArrival();
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
-    if (state === 'nudged') noticeSession(session);
-    else if (state === 'draining') session.close();
+    sessions.track(session);
   };
 
   // One listener that runs ours, then the application's: EventEmitter copies its listener array
@@ -252,7 +219,7 @@ export function drainHttpServer(
       (r) => `${r.method} ${r.path} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
     );
     for (const socket of sockets) socket.destroy();
-    for (const session of sessions) session.destroy();
+    sessions.destroy();
     if ('closeAllConnections' in server) server.closeAllConnections();
     return { forced: forcedWork.length > 0, forcedWork };
   };
@@ -296,7 +263,7 @@ export function drainHttpServer(
     },
     nudge() {
       state = 'nudged';
-      for (const session of sessions) noticeSession(session);
+      sessions.notice();
     },
     async stop(signal) {
       state = 'draining';
@@ -306,7 +273,7 @@ export function drainHttpServer(
       // Node's own idle check reads the parser's state: a socket whose request is still arriving
       // is not idle, and is served. Busy sockets are ended after their response (onResponseClose).
       if ('closeIdleConnections' in server) server.closeIdleConnections();
-      for (const session of sessions) session.close();
+      sessions.close();
       const aborted = new Promise<'aborted'>((resolve) => {
         if (signal.aborted) resolve('aborted');
         else signal.addEventListener('abort', () => resolve('aborted'), { once: true });

@@ -30,6 +30,7 @@ export type LifecycleEvent =
       durationMs: number;
       forced: boolean;
       forcedWork: readonly string[];
+      cutShort: readonly string[];
     }
   | {
       type: 'participant-failed';

@@ -14,7 +14,9 @@ import { logEvent } from './log-event.js';
 import { createJsonLogger, type Logger } from './logger.js';
 import {
   isLameDuckAware,
+  isMetricsSource,
   isNudger,
+  isServingAware,
   isTrafficSource,
   type Participant,
   type StopOutcome,
@@ -177,6 +179,7 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
       fail(p.name, 'stop', error);
     }
     const forcedWork = outcome?.forcedWork ?? (outcome?.forced ? ['(unspecified work)'] : []);
+    const cutShort = outcome?.cutShort ?? [];
     if (forcedWork.length > 0) {
       forced.push(...forcedWork.map((w) => `${p.name}: ${w}`));
       metrics.forced(p.name, forcedWork.length);
@@ -187,6 +190,7 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
       durationMs: Math.round(clock.now() - t0),
       forced: outcome?.forced ?? false,
       forcedWork,
+      cutShort,
     });
   };
 
@@ -313,6 +317,7 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
     },
     async start() {
       moveTo({ kind: 'starting', startedAtMs: clock.now() });
+      for (const p of participants.filter(isMetricsSource)) p.registerMetrics(registry);
       // Resolves false when a participant failed to start.
       startLoop = (async () => {
         for (const p of participants) {
@@ -339,7 +344,15 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
         await life.shutdown('start-failed');
         throw errors[0];
       }
-      if (shutdownPromise === undefined) moveTo({ kind: 'serving', startedAtMs: clock.now() });
+      if (shutdownPromise !== undefined) return;
+      moveTo({ kind: 'serving', startedAtMs: clock.now() });
+      for (const p of started.filter(isServingAware)) {
+        try {
+          p.enterServing();
+        } catch (error) {
+          fail(p.name, 'start', error);
+        }
+      }
     },
     shutdown(trigger = 'api') {
       if (phase.kind === 'created') {

@@ -35,6 +35,7 @@ export function logEvent(logger: Logger, event: LifecycleEvent): void {
       return;
     case 'participant-stopped':
       if (event.forced) logger.warn(fields, `${message}: work was forced`);
+      else if (event.cutShort.length > 0) logger.warn(fields, `${message}: work was cut short`);
       else logger.info(fields, message);
       return;
     case 'stopped':

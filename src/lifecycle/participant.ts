@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { TrafficSnapshot } from '../drain/traffic-meter.js';
 
 /** What a participant's `stop` reports. */
@@ -6,6 +7,11 @@ export interface StopOutcome {
   forced: boolean;
   /** What was cut off, one short description each (e.g. `GET /report after 12034 ms`). */
   forcedWork?: readonly string[];
+  /**
+   * Work ended early by design before the budget ran out (e.g. a stream that ignored the drain
+   * signal, ended after its grace period). Logged as a warning; does not make the exit code 1.
+   */
+  cutShort?: readonly string[];
 }
 
 /**
@@ -26,6 +32,18 @@ export interface Participant {
    * Called at most once, and only if `start` resolved.
    */
   stop(signal: AbortSignal): Promise<StopOutcome | undefined> | StopOutcome | undefined;
+}
+
+/** A participant that acts when every participant has started and the service is ready. */
+export interface ServingAware {
+  /** Called once, when the lifecycle enters `serving` (e.g. a health service turns SERVING). */
+  enterServing(): void;
+}
+
+/** A participant that exposes its own metrics. */
+export interface MetricsSource {
+  /** Called once, at `start()`, with the lifecycle's registry (served on `/metrics`). */
+  registerMetrics(registry: Registry): void;
 }
 
 /** A participant that acts as lame duck begins (e.g. deregisters, or marks responses `Connection: close`). */
@@ -51,6 +69,16 @@ export interface Nudger {
 export interface TrafficSource {
   /** Arrivals and in-flight requests of this participant. */
   readonly traffic: TrafficSnapshot;
+}
+
+/** True when `p` implements {@link ServingAware}. */
+export function isServingAware(p: Participant): p is Participant & ServingAware {
+  return typeof (p as Partial<ServingAware>).enterServing === 'function';
+}
+
+/** True when `p` implements {@link MetricsSource}. */
+export function isMetricsSource(p: Participant): p is Participant & MetricsSource {
+  return typeof (p as Partial<MetricsSource>).registerMetrics === 'function';
 }
 
 /** True when `p` implements {@link LameDuckAware}. */

@@ -1,9 +1,9 @@
 /**
- * A steady open-loop HTTP load, as a Service's callers send it: requests leave on a fixed
- * schedule whatever the latency, spread round robin over several keep-alive clients (undici
- * pools), and every failure is recorded with its time.
+ * A steady open-loop HTTP load (see `open-loop.ts`), spread round robin over several keep-alive
+ * clients (undici pools).
  */
 import { Pool } from 'undici';
+import { type Load, type LoadReport, type RequestOutcome, startOpenLoop } from './open-loop.js';
 
 /** Options of {@link startHttpLoad}. */
 export interface HttpLoadOptions {
@@ -32,42 +32,11 @@ export const httpLoadDefaults = {
   poolOptions: {},
 } satisfies Partial<HttpLoadOptions>;
 
-/** One failed request. */
-export interface LoadFailure {
-  /** When it failed (`performance.now()`). */
-  atMs: number;
-  /** undici's error code, or `HTTP <status>` for a non-200 answer. */
-  code: string;
-  message: string;
-}
+/** What a load run saw; successful answers are 200s, counted per pid from the body `<word> <pid>`. */
+export type HttpLoadReport = LoadReport;
 
-/** What a load run saw. */
-export interface HttpLoadReport {
-  /** Requests issued. */
-  sent: number;
-  /** 200 answers. */
-  succeeded: number;
-  /** Errors and non-200 answers while the load ran. */
-  failures: LoadFailure[];
-  /** Requests still unanswered when `stop()` gave up waiting, destroyed by the load itself. */
-  cutOffAtStop: number;
-  /** 200 answers per answering pid (the body is `<word> <pid>`). */
-  byPid: Map<string, number>;
-}
-
-/** A running load; see {@link startHttpLoad}. */
-export interface HttpLoad {
-  /** 200 answers so far, per answering pid. */
-  readonly byPid: ReadonlyMap<string, number>;
-  /**
-   * Stops issuing requests, waits up to `drainWaitMs` for those in flight, then destroys the
-   * clients. Idempotent: later calls return the first report.
-   */
-  stop(drainWaitMs?: number): Promise<HttpLoadReport>;
-}
-
-// A tick shorter than the gap between requests keeps the schedule smooth at ~300 req/s.
-const tickMs = 5;
+/** A running HTTP load; see {@link startHttpLoad}. */
+export type HttpLoad = Load;
 
 /** Starts an {@link HttpLoad}; it runs until `stop()` or until `signal` aborts. */
 export function startHttpLoad(
@@ -94,81 +63,32 @@ export function startHttpLoad(
         ...poolOptions,
       }),
   );
-  const report: HttpLoadReport = {
-    sent: 0,
-    succeeded: 0,
-    failures: [],
-    cutOffAtStop: 0,
-    byPid: new Map(),
-  };
-  const pending = new Set<Promise<void>>();
-  const startedAtMs = performance.now();
-  let destroying = false;
-
-  const send = (): void => {
-    const pool = pools[report.sent++ % pools.length];
-    if (pool === undefined) return;
-    const request = pool
-      .request({ method: 'GET', path })
-      .then(async (res) => {
-        const text = await res.body.text();
-        if (res.statusCode !== 200) {
-          report.failures.push({
-            atMs: performance.now(),
-            code: `HTTP ${res.statusCode}`,
-            message: text.slice(0, 200),
-          });
-          return;
+  return startOpenLoop(
+    {
+      ratePerSecond,
+      drainWaitMs: requestTimeoutMs,
+      send: async (index): Promise<RequestOutcome> => {
+        const pool = pools[index % pools.length] as Pool;
+        try {
+          const res = await pool.request({ method: 'GET', path });
+          const text = await res.body.text();
+          if (res.statusCode !== 200) {
+            return { ok: false, code: `HTTP ${res.statusCode}`, message: text.slice(0, 200) };
+          }
+          return { ok: true, pid: text.split(' ')[1]?.trim() ?? '?' };
+        } catch (error) {
+          const e = error as { code?: unknown; message?: unknown };
+          return {
+            ok: false,
+            code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
+            message: typeof e.message === 'string' ? e.message : String(error),
+          };
         }
-        const pid = text.split(' ')[1]?.trim() ?? '?';
-        report.byPid.set(pid, (report.byPid.get(pid) ?? 0) + 1);
-        report.succeeded++;
-      })
-      .catch((error: unknown) => {
-        // Requests we destroyed ourselves at stop are not the server's failures.
-        if (destroying) {
-          report.cutOffAtStop++;
-          return;
-        }
-        const e = error as { code?: unknown; message?: unknown };
-        report.failures.push({
-          atMs: performance.now(),
-          code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
-          message: typeof e.message === 'string' ? e.message : String(error),
-        });
-      });
-    pending.add(request);
-    void request.finally(() => pending.delete(request));
-  };
-
-  const timer = setInterval(() => {
-    const due = Math.floor(((performance.now() - startedAtMs) * ratePerSecond) / 1000);
-    while (report.sent < due) send();
-  }, tickMs);
-  const onAbort = (): void => clearInterval(timer);
-  signal?.addEventListener('abort', onAbort, { once: true });
-
-  let stopped: Promise<HttpLoadReport> | undefined;
-  return {
-    byPid: report.byPid,
-    stop(drainWaitMs = requestTimeoutMs) {
-      stopped ??= (async () => {
-        clearInterval(timer);
-        signal?.removeEventListener('abort', onAbort);
-        let waitTimer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          Promise.allSettled([...pending]),
-          new Promise<void>((resolve) => {
-            waitTimer = setTimeout(resolve, drainWaitMs);
-          }),
-        ]);
-        clearTimeout(waitTimer);
-        destroying = true;
+      },
+      close: async () => {
         await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
-        await Promise.allSettled([...pending]);
-        return report;
-      })();
-      return stopped;
+      },
     },
-  };
+    signal,
+  );
 }

@@ -1,0 +1,92 @@
+/**
+ * A steady open-loop gRPC unary load (see `open-loop.ts`) through one grpc-js channel, with
+ * requests and answers as raw bytes so that it can call a service written in any language.
+ */
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  Client,
+  credentials as channelCredentials,
+  status as GrpcStatus,
+  Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { type Load, type RequestOutcome, startOpenLoop } from './open-loop.js';
+
+/** Options of {@link startGrpcLoad}. */
+export interface GrpcLoadOptions {
+  /** grpc-js target, e.g. `ipv4:127.0.0.1:5001,127.0.0.1:5002` or `etcd:///echo`. */
+  target: string;
+  /** Full method path, e.g. `/lameduck.example.v1.Echo/Unary`. */
+  method: string;
+  /** The serialized request sent on every call. */
+  request: Buffer;
+  /** Reads the answering server's pid from a serialized response. */
+  pidOf(response: Buffer): string;
+  /** Calls per second. */
+  ratePerSecond: number;
+  /** Deadline of each call. Default: 2000. */
+  deadlineMs: number;
+  /** Channel options. Default: round_robin over the resolved addresses. */
+  channelOptions: ChannelOptions;
+  /** Default: insecure. */
+  credentials: ChannelCredentials;
+}
+
+/** Defaults of {@link GrpcLoadOptions}, for the options that have one. */
+export const grpcLoadDefaults = {
+  deadlineMs: 2000,
+  channelOptions: {
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  },
+} satisfies Partial<GrpcLoadOptions>;
+
+const passBytes = (bytes: Buffer): Buffer => bytes;
+
+/** Starts a gRPC load; it runs until `stop()` or until `signal` aborts. */
+export function startGrpcLoad(
+  options: Pick<GrpcLoadOptions, 'target' | 'method' | 'request' | 'pidOf' | 'ratePerSecond'> &
+    Partial<GrpcLoadOptions>,
+  signal?: AbortSignal,
+): Load {
+  const { target, method, request, pidOf, ratePerSecond, deadlineMs, channelOptions } = {
+    ...grpcLoadDefaults,
+    ...options,
+  };
+  const client = new Client(
+    target,
+    options.credentials ?? channelCredentials.createInsecure(),
+    channelOptions,
+  );
+  return startOpenLoop(
+    {
+      ratePerSecond,
+      drainWaitMs: deadlineMs,
+      send: () =>
+        new Promise<RequestOutcome>((resolve) => {
+          client.makeUnaryRequest(
+            method,
+            passBytes,
+            passBytes,
+            request,
+            new Metadata(),
+            { deadline: Date.now() + deadlineMs },
+            (error: ServiceError | null, response?: Buffer) => {
+              if (error !== null || response === undefined) {
+                const code = error?.code ?? GrpcStatus.UNKNOWN;
+                resolve({
+                  ok: false,
+                  code: GrpcStatus[code] ?? String(code),
+                  message: error?.details ?? 'no response',
+                });
+              } else {
+                resolve({ ok: true, pid: pidOf(response) });
+              }
+            },
+          );
+        }),
+      close: async () => client.close(),
+    },
+    signal,
+  );
+}

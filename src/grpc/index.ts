@@ -1,0 +1,9 @@
+export type { CallTracker, MethodCounts, TrackedCall } from './call-tracker.js';
+export { createGrpcHealth, type DeclaredStatus, type GrpcHealth } from './health.js';
+export type { ServingStatus } from './health-proto.js';
+export {
+  drainGrpcServer,
+  type GrpcDrainOptions,
+  type GrpcDrainParticipant,
+  grpcDrainDefaults,
+} from './server-drain.js';

@@ -1,0 +1,91 @@
+import { type Http2Session, constants as h2, type ServerHttp2Stream } from 'node:http2';
+
+// A GOAWAY with the largest stream id says "open no new streams" while accepting the ones already
+// on the wire (RFC 9113 section 6.8); the final GOAWAY follows when the session is closed.
+const shutdownNoticeStreamId = 2 ** 31 - 1;
+
+/**
+ * The HTTP/2 sessions of one server, moved away in two steps: a GOAWAY notice when lame duck has
+ * lasted long enough (`notice`), then a graceful close when draining starts (`close`). Sessions
+ * that arrive later get the step already taken. Shared by the HTTP and gRPC participants.
+ */
+export interface H2Sessions {
+  /** Number of sessions not yet closed. */
+  readonly size: number;
+  /** Starts tracking `session` (from the server's `session` event). */
+  track(session: Http2Session): void;
+  /** Counts `stream` as open on its session until it closes (from the server's `stream` event). */
+  trackStream(stream: ServerHttp2Stream): void;
+  /** Sends the GOAWAY notice to every session, now and later. */
+  notice(): void;
+  /** Closes every session once its streams end (final GOAWAY), now and later. */
+  close(): void;
+  /** Destroys every session at once. */
+  destroy(): void;
+}
+
+type Step = 'none' | 'noticed' | 'closing';
+
+/** Makes an empty {@link H2Sessions}. */
+export function createH2Sessions(): H2Sessions {
+  const sessions = new Set<Http2Session>();
+  const openStreams = new WeakMap<Http2Session, number>();
+  // Sessions opened after the notice, noticed at their first stream.
+  const noticeAtFirstStream = new WeakSet<Http2Session>();
+  let step: Step = 'none';
+
+  // Node sends the notice with nghttp2_submit_goaway, not nghttp2_submit_shutdown_notice, so
+  // nghttp2 counts it as a sent GOAWAY: once the session has no open stream it stops reading.
+  // Streams the caller opened before it saw the notice would hang unread until the drain. Close
+  // the session then: the final GOAWAY (last processed stream id) refuses them with
+  // REFUSED_STREAM, which RFC 9113 section 8.7 makes safe to retry elsewhere.
+  const closeSession = (session: Http2Session): void => {
+    if (!session.closed && !session.destroyed) session.close();
+  };
+  const noticeSession = (session: Http2Session): void => {
+    if (session.closed || session.destroyed) return;
+    session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
+    if ((openStreams.get(session) ?? 0) === 0) closeSession(session);
+  };
+  const forget = function (this: Http2Session): void {
+    sessions.delete(this);
+  };
+
+  return {
+    get size() {
+      return sessions.size;
+    },
+    track(session) {
+      sessions.add(session);
+      session.once('close', forget);
+      // A new session noticed at once has no stream yet, so it would stop reading and close
+      // before serving anything: the caller's first calls, refused twice, would fail. Its first
+      // stream is served; the notice goes out with it.
+      if (step === 'noticed') noticeAtFirstStream.add(session);
+      else if (step === 'closing') closeSession(session);
+    },
+    trackStream(stream) {
+      const session = stream.session;
+      if (session === undefined) return;
+      openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
+      if (noticeAtFirstStream.delete(session)) noticeSession(session);
+      stream.once('close', () => {
+        const open = (openStreams.get(session) ?? 1) - 1;
+        openStreams.set(session, open);
+        if (step === 'noticed' && open === 0) closeSession(session);
+      });
+    },
+    notice() {
+      if (step !== 'none') return;
+      step = 'noticed';
+      for (const session of sessions) noticeSession(session);
+    },
+    close() {
+      step = 'closing';
+      for (const session of sessions) closeSession(session);
+    },
+    destroy() {
+      for (const session of sessions) session.destroy();
+    },
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * drainGrpcServer and its health service in process, with a real grpc-js server, clients and
+ * sockets.
+ *
+ * 1. Options that cannot work are refused with `invalid_config`, naming the setting.
+ * 2. A bind that fails (port taken) makes the lifecycle's start reject, naming the address.
+ * 3. Health probes are served but are not traffic; calls are counted per method on /metrics.
+ * 4. The GOAWAY notice reaches established connections at the nudge, and connections opened
+ *    later get it with their first call, which is served.
+ * 5. After stop the port is closed and nothing is left open.
+ */
+import assert from 'node:assert/strict';
+import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
+import { type AddressInfo, connect as createConnectionTo, createServer } from 'node:net';
+import { type TestContext, test } from 'node:test';
+import { Server } from '@grpc/grpc-js';
+import { drainGrpcServer } from '../../src/grpc/index.js';
+import { createLifecycle, type LameduckError, type Logger } from '../../src/index.js';
+import { createEchoClient, type EchoReply, echoService } from '../helpers/grpc-echo.js';
+import { createHealthClient } from '../helpers/grpc-health-client.js';
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function echoServer(): Server {
+  const server = new Server();
+  server.addService(echoService, {
+    Unary(call: { request: { message: string } }, callback: (e: null, r: EchoReply) => void) {
+      callback(null, { message: call.request.message, pid: process.pid, seq: 0, last: false });
+    },
+  });
+  return server;
+}
+
+function unary(client: ReturnType<typeof createEchoClient>, message: string): Promise<EchoReply> {
+  return new Promise((resolve, reject) => {
+    client.Unary({ message, delay_ms: 0 }, (error, reply) =>
+      error === null ? resolve(reply) : reject(error),
+    );
+  });
+}
+
+/** A started lifecycle with one gRPC participant on a free loopback port. */
+async function startedServer(t: TestContext, lameDuck = { minMs: 0, maxMs: 300 }) {
+  const server = echoServer();
+  const drain = drainGrpcServer(server, { address: '127.0.0.1:0', streamGraceMs: 100 });
+  const life = createLifecycle({
+    admin: false,
+    logger: silent,
+    gracePeriodSeconds: 10,
+    minLameDuckMs: lameDuck.minMs,
+    maxLameDuckMs: lameDuck.maxMs,
+    quietFloorMs: 100,
+  }).add(drain);
+  await life.start();
+  t.after(async () => {
+    await life.shutdown();
+    server.forceShutdown();
+  });
+  return { server, drain, life, target: `127.0.0.1:${drain.port}` };
+}
+
+test('options that cannot work are refused, naming the setting', () => {
+  // 1.
+  assert.throws(
+    () => drainGrpcServer(new Server(), { address: '' }),
+    (e: LameduckError) => e.code === 'invalid_config' && /needs an address/.test(e.message),
+  );
+  assert.throws(
+    () => drainGrpcServer(new Server(), { address: '127.0.0.1:0', streamGraceMs: -1 }),
+    (e: LameduckError) => e.code === 'invalid_config' && /streamGraceMs/.test(e.message),
+  );
+  const server = new Server();
+  drainGrpcServer(server, { address: '127.0.0.1:0' });
+  assert.throws(
+    () => drainGrpcServer(server, { address: '127.0.0.1:0' }),
+    (e: LameduckError) => e.code === 'invalid_config' && /health: false/.test(e.message),
+  );
+  assert.throws(
+    () => drainGrpcServer(new Server(), { address: '127.0.0.1:0' }).port,
+    (e: LameduckError) => e.code === 'invalid_state',
+  );
+});
+
+test('a bind that fails makes start() reject, naming the address', async (t) => {
+  // 2.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const { port } = holder.address() as AddressInfo;
+  const server = echoServer();
+  t.after(() => server.forceShutdown());
+  const life = createLifecycle({ admin: false, logger: silent }).add(
+    drainGrpcServer(server, { address: `127.0.0.1:${port}` }),
+  );
+  await assert.rejects(life.start(), (e: LameduckError) => {
+    assert.equal(e.code, 'participant_failed');
+    assert.match(
+      e.message,
+      new RegExp(`grpc: server 'grpc' failed to bind 127\\.0\\.0\\.1:${port}`),
+    );
+    return true;
+  });
+  assert.equal(life.phase.kind, 'stopped');
+});
+
+test('health probes are served but are not traffic; calls are counted per method', async (t) => {
+  // 3.
+  const { drain, life, target } = await startedServer(t);
+  const probe = createHealthClient(target, 'kube-probe/1.31');
+  const echo = createEchoClient(target);
+  t.after(() => {
+    probe.close();
+    echo.close();
+  });
+  for (let i = 0; i < 5; i++) assert.equal(await probe.check(''), 'SERVING');
+  assert.equal(drain.traffic.totalArrivals, 0);
+  for (let i = 0; i < 3; i++) await unary(echo, `call ${i}`);
+  assert.equal(drain.traffic.totalArrivals, 3);
+  assert.equal(drain.traffic.inFlight, 0);
+  const metrics = await life.registry.metrics();
+  assert.match(
+    metrics,
+    /lameduck_grpc_calls_started_total\{participant="grpc",method="\/lameduck\.example\.v1\.Echo\/Unary"\} 3/,
+  );
+  assert.match(
+    metrics,
+    /lameduck_grpc_calls_started_total\{participant="grpc",method="\/grpc\.health\.v1\.Health\/Check"\} 5/,
+  );
+  assert.match(
+    metrics,
+    /lameduck_grpc_calls_in_flight\{participant="grpc",method="\/lameduck\.example\.v1\.Echo\/Unary"\} 0/,
+  );
+});
+
+function goawayOf(session: ClientHttp2Session): Promise<number> {
+  return new Promise((resolve) =>
+    session.once('goaway', (_code, lastStreamId) => resolve(lastStreamId)),
+  );
+}
+
+test('the GOAWAY notice reaches established and later connections; calls are still served', async (t) => {
+  // 4. The shutdown notice carries the largest stream id (2^31 - 1): no call on the wire is lost.
+  const { drain, life, target } = await startedServer(t, { minMs: 300, maxMs: 5000 });
+  const established = h2connect(`http://${target}`);
+  established.on('error', () => {});
+  t.after(() => established.destroy());
+  await new Promise((resolve) => established.once('remoteSettings', resolve));
+  const noticed = goawayOf(established);
+  const echo = createEchoClient(target);
+  t.after(() => echo.close());
+  await unary(echo, 'before');
+
+  const shutdown = life.shutdown();
+  // Lame duck before the nudge: still served, no GOAWAY yet.
+  assert.equal((await unary(echo, 'lame duck')).message, 'lame duck');
+  assert.equal(await noticed, 2 ** 31 - 1);
+  const later = h2connect(`http://${target}`);
+  later.on('error', () => {});
+  t.after(() => later.destroy());
+  const laterNoticed = goawayOf(later);
+  const firstCall = later.request({
+    ':method': 'POST',
+    ':path': '/no.such.Service/Method',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  firstCall.end();
+  const firstCallHeaders = new Promise<Record<string, unknown>>((resolve) =>
+    firstCall.once('response', resolve),
+  );
+  assert.equal(await laterNoticed, 2 ** 31 - 1);
+  // Served: grpc-js answers an unknown method with UNIMPLEMENTED (12).
+  assert.equal((await firstCallHeaders)['grpc-status'], '12');
+  // A new channel after the nudge is still served (its connection is noticed, then replaced).
+  const lateEcho = createEchoClient(target);
+  t.after(() => lateEcho.close());
+  assert.equal((await unary(lateEcho, 'after nudge')).message, 'after nudge');
+  established.destroy();
+  later.destroy();
+  echo.close();
+  lateEcho.close();
+  const result = await shutdown;
+  assert.equal(result.exitCode, 0);
+  assert.equal(drain.calls.size, 0);
+});
+
+test('after stop the port is closed', async (t) => {
+  // 5.
+  const { life, target, drain } = await startedServer(t);
+  const echo = createEchoClient(target);
+  await unary(echo, 'hello');
+  echo.close();
+  const result = await life.shutdown();
+  assert.equal(result.exitCode, 0);
+  const refused = await new Promise<string>((resolve) => {
+    const socket = createConnectionTo(drain.port, '127.0.0.1');
+    socket.once('connect', () => resolve('connected'));
+    socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+  assert.equal(refused, 'ECONNREFUSED');
+});
