@@ -8,12 +8,19 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Benchmark } from './benchmark.js';
+import { benchmark as grpcOverhead } from './grpc-overhead.js';
+import { benchmark as grpcStreamShutdown } from './grpc-stream-shutdown.js';
 import { benchmark as httpOverhead } from './http-overhead.js';
 import { writeResultsFile } from './results-file.js';
 import { benchmark as shutdownTime } from './shutdown-time.js';
 import { formatSummaryTable, type SummarySection } from './summary-table.js';
 
-const benchmarks: readonly Benchmark[] = [httpOverhead, shutdownTime];
+const benchmarks: readonly Benchmark[] = [
+  httpOverhead,
+  grpcOverhead,
+  shutdownTime,
+  grpcStreamShutdown,
+];
 
 // A benchmark that ignores its aborted signal must not hang `make bench`: past its bound plus
 // this, the runner exits, and the exit hook in child-process.ts kills the children left.

@@ -1,9 +1,10 @@
-import {
-  type status as GrpcStatus,
-  ServerInterceptingCall,
-  type ServerInterceptingCallInterface,
-  type ServerInterceptor,
-  type ServerMethodDefinition,
+import type {
+  Deadline,
+  status as GrpcStatus,
+  Metadata,
+  ServerInterceptingCallInterface,
+  ServerInterceptor,
+  ServerMethodDefinition,
 } from '@grpc/grpc-js';
 import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
 
@@ -49,13 +50,123 @@ export interface CallTrackerOptions {
   now(): number;
 }
 
+// grpc-js exports the interface but not the types of its parts.
+type InterceptingServerListener = Parameters<ServerInterceptingCallInterface['start']>[0];
+type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
+type AuthContext = ReturnType<ServerInterceptingCallInterface['getAuthContext']>;
+type ConnectionInfo = ReturnType<ServerInterceptingCallInterface['getConnectionInfo']>;
+
+interface TrackerState {
+  readonly calls: Set<TrackedCall>;
+  readonly traffic: TrafficMeter;
+  idleWaiters: Array<() => void>;
+}
+
+/**
+ * The interceptor's call: a plain pass-through to the next call, which watches the end of the
+ * call. Not grpc-js's `ServerInterceptingCall`, whose responder and listener machinery allocates
+ * closures for every event of every call; grpc-js uses interceptor calls through their interface
+ * only. Methods on a prototype keep the per-call cost to two small objects.
+ */
+class TrackingCall implements ServerInterceptingCallInterface, TrackedCall {
+  private done = false;
+  constructor(
+    private readonly next: ServerInterceptingCallInterface,
+    private readonly state: TrackerState,
+    private readonly counts: MethodCounts,
+    private readonly probe: boolean,
+    readonly method: string,
+    readonly streaming: boolean,
+    readonly startedAtMs: number,
+  ) {}
+
+  /** Called once the call's stream is done: after its status went out, or a reset. */
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const { calls, traffic } = this.state;
+    calls.delete(this);
+    this.counts.inFlight -= 1;
+    if (!this.probe) traffic.requestFinished();
+    if (calls.size === 0 && this.state.idleWaiters.length > 0) {
+      const waiters = this.state.idleWaiters;
+      this.state.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+  peer(): string {
+    return this.next.getPeer();
+  }
+  end(code: GrpcStatus, details: string): void {
+    this.next.sendStatus({ code, details });
+  }
+
+  start(listener: InterceptingServerListener): void {
+    this.next.start(new EndWatchingListener(listener, this));
+  }
+  sendMetadata(metadata: Metadata): void {
+    this.next.sendMetadata(metadata);
+  }
+  sendMessage(message: unknown, callback: () => void): void {
+    this.next.sendMessage(message, callback);
+  }
+  sendStatus(status: PartialStatusObject): void {
+    this.next.sendStatus(status);
+  }
+  startRead(): void {
+    this.next.startRead();
+  }
+  getPeer(): string {
+    return this.next.getPeer();
+  }
+  getDeadline(): Deadline {
+    return this.next.getDeadline();
+  }
+  getHost(): string {
+    return this.next.getHost();
+  }
+  getAuthContext(): AuthContext {
+    return this.next.getAuthContext();
+  }
+  getConnectionInfo(): ConnectionInfo {
+    return this.next.getConnectionInfo();
+  }
+  getMetricsRecorder(): ReturnType<ServerInterceptingCallInterface['getMetricsRecorder']> {
+    return this.next.getMetricsRecorder();
+  }
+}
+
+/** Passes every event on; grpc-js calls `onCancel` once per call, when its stream is done. */
+class EndWatchingListener implements InterceptingServerListener {
+  constructor(
+    private readonly inner: InterceptingServerListener,
+    private readonly call: TrackingCall,
+  ) {}
+  onReceiveMetadata(metadata: Metadata): void {
+    this.inner.onReceiveMetadata(metadata);
+  }
+  onReceiveMessage(message: unknown): void {
+    this.inner.onReceiveMessage(message);
+  }
+  onReceiveHalfClose(): void {
+    this.inner.onReceiveHalfClose();
+  }
+  onCancel(): void {
+    this.call.finish();
+    this.inner.onCancel();
+  }
+}
+
 /** Makes a {@link CallTracker}. A call is in flight until its stream is done (status sent or reset). */
 export function createCallTracker(options: CallTrackerOptions): CallTracker {
   const { isProbe, now } = options;
-  const traffic = createTrafficMeter({ now });
-  const calls = new Set<TrackedCall>();
+  const state: TrackerState = {
+    calls: new Set<TrackedCall>(),
+    traffic: createTrafficMeter({ now }),
+    idleWaiters: [],
+  };
+  const { calls, traffic } = state;
   const methods = new Map<string, MethodCounts>();
-  let idleWaiters: Array<() => void> = [];
 
   const countsOf = (method: string): MethodCounts => {
     let counts = methods.get(method);
@@ -66,38 +177,23 @@ export function createCallTracker(options: CallTrackerOptions): CallTracker {
     return counts;
   };
 
-  const interceptor: ServerInterceptor = (
+  const interceptor = (
     descriptor: ServerMethodDefinition<unknown, unknown>,
     next: ServerInterceptingCallInterface,
-  ) => {
-    const probe = isProbe(descriptor.path);
-    const counts = countsOf(descriptor.path);
-    let done = false;
-    // grpc-js calls onCancel once per call when its stream is done: after the status went out,
-    // or when the caller reset it or went away.
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      calls.delete(record);
-      counts.inFlight -= 1;
-      if (!probe) traffic.requestFinished();
-      if (calls.size === 0 && idleWaiters.length > 0) {
-        const waiters = idleWaiters;
-        idleWaiters = [];
-        for (const resolve of waiters) resolve();
-      }
-    };
-    const call = new ServerInterceptingCall(next, {
-      start: (startNext) => startNext({ onCancel: finish }),
-    });
-    const record: TrackedCall = {
-      method: descriptor.path,
-      streaming: descriptor.requestStream || descriptor.responseStream,
-      startedAtMs: probe ? now() : traffic.recordArrival(),
-      peer: () => call.getPeer(),
-      end: (code, details) => call.sendStatus({ code, details }),
-    };
-    calls.add(record);
+  ): ServerInterceptingCallInterface => {
+    const method = descriptor.path;
+    const probe = isProbe(method);
+    const counts = countsOf(method);
+    const call = new TrackingCall(
+      next,
+      state,
+      counts,
+      probe,
+      method,
+      descriptor.requestStream || descriptor.responseStream,
+      probe ? now() : traffic.recordArrival(),
+    );
+    calls.add(call);
     counts.started += 1;
     counts.inFlight += 1;
     if (!probe) traffic.requestStarted();
@@ -105,13 +201,15 @@ export function createCallTracker(options: CallTrackerOptions): CallTracker {
   };
 
   return {
-    interceptor,
+    // grpc-js types interceptors as returning its own class but uses the result through
+    // ServerInterceptingCallInterface only.
+    interceptor: interceptor as unknown as ServerInterceptor,
     calls,
     traffic,
     methods,
     whenIdle() {
       if (calls.size === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+      return new Promise<void>((resolve) => state.idleWaiters.push(resolve));
     },
   };
 }
