@@ -8,16 +8,19 @@
  * 4. The GOAWAY notice reaches established connections at the nudge, and connections opened
  *    later get it with their first call, which is served.
  * 5. After stop the port is closed and nothing is left open.
+ * 6. With TLS credentials, calls are counted and the drain ends cleanly.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { type AddressInfo, connect as createConnectionTo, createServer } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { Server } from '@grpc/grpc-js';
+import { credentials, Server, ServerCredentials } from '@grpc/grpc-js';
 import { drainGrpcServer } from '../../src/grpc/index.js';
 import { createLifecycle, type LameduckError, type Logger } from '../../src/index.js';
 import { createEchoClient, type EchoReply, echoService } from '../helpers/grpc-echo.js';
 import { createHealthClient } from '../helpers/grpc-health-client.js';
+import { createTestCertificate } from '../helpers/tls-cert.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -40,9 +43,17 @@ function unary(client: ReturnType<typeof createEchoClient>, message: string): Pr
 }
 
 /** A started lifecycle with one gRPC participant on a free loopback port. */
-async function startedServer(t: TestContext, lameDuck = { minMs: 0, maxMs: 300 }) {
+async function startedServer(
+  t: TestContext,
+  lameDuck = { minMs: 0, maxMs: 300 },
+  serverCredentials = ServerCredentials.createInsecure(),
+) {
   const server = echoServer();
-  const drain = drainGrpcServer(server, { address: '127.0.0.1:0', streamGraceMs: 100 });
+  const drain = drainGrpcServer(server, {
+    address: '127.0.0.1:0',
+    streamGraceMs: 100,
+    credentials: serverCredentials,
+  });
   const life = createLifecycle({
     admin: false,
     logger: silent,
@@ -198,4 +209,22 @@ test('after stop the port is closed', async (t) => {
     socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
   });
   assert.equal(refused, 'ECONNREFUSED');
+});
+
+test('with TLS credentials, calls are counted and the drain ends cleanly', async (t) => {
+  // 6. The interceptor rides on the bind's credentials, TLS ones included.
+  const certificate = await createTestCertificate();
+  t.after(() => certificate.cleanup());
+  const tls = ServerCredentials.createSsl(null, [
+    { private_key: await readFile(certificate.keyPath), cert_chain: Buffer.from(certificate.cert) },
+  ]);
+  const { drain, life, target } = await startedServer(t, { minMs: 0, maxMs: 300 }, tls);
+  const echo = createEchoClient(target, {}, credentials.createSsl(Buffer.from(certificate.cert)));
+  t.after(() => echo.close());
+  assert.equal((await unary(echo, 'over tls')).message, 'over tls');
+  assert.equal(drain.traffic.totalArrivals, 1);
+  echo.close();
+  const result = await life.shutdown();
+  assert.equal(result.exitCode, 0);
+  assert.deepEqual(result.forced, []);
 });

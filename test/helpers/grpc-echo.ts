@@ -5,6 +5,7 @@
 
 import { fileURLToPath } from 'node:url';
 import {
+  type ChannelCredentials,
   type ChannelOptions,
   type Client,
   type ClientDuplexStream,
@@ -78,12 +79,12 @@ export interface EchoServiceClient extends Client {
 }
 
 /** Makes a client of the example service. */
-export function createEchoClient(target: string, options: ChannelOptions = {}): EchoServiceClient {
-  return new EchoClient(
-    target,
-    credentials.createInsecure(),
-    options,
-  ) as unknown as EchoServiceClient;
+export function createEchoClient(
+  target: string,
+  options: ChannelOptions = {},
+  channelCredentials: ChannelCredentials = credentials.createInsecure(),
+): EchoServiceClient {
+  return new EchoClient(target, channelCredentials, options) as unknown as EchoServiceClient;
 }
 
 /** How a streaming call ended, and what it received. */
