@@ -2,6 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MethodCounts } from './call-tracker.js';
 
 type Sources = Map<string, ReadonlyMap<string, MethodCounts>>;
+type Labels = { participant: string; method: string };
 
 // One set of metrics per registry, read from every gRPC participant registered on it when
 // scraped: nothing is done per call.
@@ -23,6 +24,13 @@ export function registerGrpcMetrics(
   }
   const sources: Sources = new Map([[participant, methods]]);
   sourcesByRegistry.set(registry, sources);
+  const eachMethod = (record: (labels: Labels, counts: MethodCounts) => void): void => {
+    for (const [participantName, counts] of sources) {
+      for (const [method, methodCounts] of counts) {
+        record({ participant: participantName, method }, methodCounts);
+      }
+    }
+  };
   new Counter({
     name: 'lameduck_grpc_calls_started_total',
     help: 'gRPC calls started, by method (health probes included).',
@@ -30,10 +38,7 @@ export function registerGrpcMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [name, counts] of sources) {
-        for (const [method, { started }] of counts)
-          this.inc({ participant: name, method }, started);
-      }
+      eachMethod((labels, { started }) => this.inc(labels, started));
     },
   });
   new Gauge({
@@ -43,10 +48,7 @@ export function registerGrpcMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [name, counts] of sources) {
-        for (const [method, { inFlight }] of counts)
-          this.set({ participant: name, method }, inFlight);
-      }
+      eachMethod((labels, { inFlight }) => this.set(labels, inFlight));
     },
   });
 }
