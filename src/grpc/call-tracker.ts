@@ -16,9 +16,11 @@ export interface TrackedCall {
   readonly streaming: boolean;
   /** When it arrived, on the tracker's clock. */
   readonly startedAtMs: number;
+  /** True once a status is on its way to the caller: the call is finishing. */
+  readonly statusSent: boolean;
   /** The caller's address, as grpc-js reports it. */
   peer(): string;
-  /** Ends the call now with this status; the handler's later writes are dropped. */
+  /** Ends the call now with this status; what the handler sends afterwards is dropped. */
   end(code: GrpcStatus, details: string): void;
 }
 
@@ -70,6 +72,9 @@ interface TrackerState {
  */
 class TrackingCall implements ServerInterceptingCallInterface, TrackedCall {
   private done = false;
+  private started = false;
+  private endedByDrain = false;
+  statusSent = false;
   constructor(
     private readonly next: ServerInterceptingCallInterface,
     private readonly state: TrackerState,
@@ -98,20 +103,40 @@ class TrackingCall implements ServerInterceptingCallInterface, TrackedCall {
     return this.next.getPeer();
   }
   end(code: GrpcStatus, details: string): void {
-    this.next.sendStatus({ code, details });
+    if (this.endedByDrain) return;
+    this.sendStatus({ code, details });
+    // After the status, grpc-js has ended the HTTP/2 stream; a handler's write reaching it then
+    // would error the stream, and the trailers would never leave.
+    this.endedByDrain = true;
   }
 
   start(listener: InterceptingServerListener): void {
+    // We are the innermost interceptor: the next call is grpc-js's own, which stores the listener
+    // and passes it the metadata at once, unless the stream is already gone (an outer interceptor
+    // started the call late); it then never reports the end.
     this.next.start(new EndWatchingListener(listener, this));
+    if (!this.started) this.finish();
+  }
+  /** From the listener: the call really started, so its end will be reported. */
+  receivedMetadata(): void {
+    this.started = true;
   }
   sendMetadata(metadata: Metadata): void {
-    this.next.sendMetadata(metadata);
+    if (!this.endedByDrain) this.next.sendMetadata(metadata);
   }
   sendMessage(message: unknown, callback: () => void): void {
-    this.next.sendMessage(message, callback);
+    // A dropped write completes on a later turn, so that a handler writing in a loop lets the
+    // trailers leave (and learns it was cancelled) instead of spinning.
+    if (this.endedByDrain) setImmediate(callback);
+    else this.next.sendMessage(message, callback);
   }
   sendStatus(status: PartialStatusObject): void {
+    if (this.endedByDrain) return;
+    this.statusSent = true;
     this.next.sendStatus(status);
+    // Answered without being started (an outer interceptor refused it): grpc-js has no listener
+    // to tell of the end.
+    if (!this.started) this.finish();
   }
   startRead(): void {
     this.next.startRead();
@@ -143,6 +168,7 @@ class EndWatchingListener implements InterceptingServerListener {
     private readonly call: TrackingCall,
   ) {}
   onReceiveMetadata(metadata: Metadata): void {
+    this.call.receivedMetadata();
     this.inner.onReceiveMetadata(metadata);
   }
   onReceiveMessage(message: unknown): void {

@@ -85,6 +85,9 @@ export type GrpcDrainParticipant = Participant &
 const shuttingDown = 'server is shutting down';
 // After the budget ran out, the UNAVAILABLE trailers get this long to leave before sockets die.
 const forcedFlushMs = 50;
+// Once no call is left, connections get this long to close (a caller acknowledging the final
+// GOAWAY, a TLS handshake that will carry no call); those still open are then destroyed.
+const lingeringConnectionGraceMs = 1000;
 
 /**
  * Makes a grpc-js server a lifecycle participant that leaves without failing a call.
@@ -157,8 +160,11 @@ export function drainGrpcServer(
 
   const bind = (signal: AbortSignal): Promise<number> =>
     new Promise<number>((resolve, reject) => {
+      // First in the list is innermost: the tracker must sit next to grpc-js's own call. The
+      // credentials' own interceptors (an auth check) are kept, outside it.
       const withInterceptor = experimental.createServerCredentialsWithInterceptors(credentials, [
         tracker.interceptor,
+        ...credentials._getInterceptors(),
       ]);
       server.bindAsync(address, withInterceptor, (error, port) => {
         if (error !== null) {
@@ -254,7 +260,7 @@ export function drainGrpcServer(
 
       const cutShort: string[] = [];
       const streamGraceTimer = setTimeout(() => {
-        const streams = [...tracker.calls].filter((call) => call.streaming);
+        const streams = [...tracker.calls].filter((call) => call.streaming && !call.statusSent);
         cutShort.push(
           ...endCalls(streams, `${shuttingDown}: the stream outlived its grace period`, now()),
         );
@@ -265,24 +271,43 @@ export function drainGrpcServer(
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       });
-      const finished = Promise.all([tracker.whenIdle(), closed]).then(() => 'finished' as const);
+      const timers: NodeJS.Timeout[] = [streamGraceTimer];
+      let settled = false;
+      // A wait asked for after stop() settled never ends, and holds no timer.
+      const after = <T>(ms: number, value: T): Promise<T> =>
+        new Promise((resolve) => {
+          if (!settled) timers.push(setTimeout(resolve, ms, value));
+        });
+      const idle = tracker.whenIdle();
+      const finished = Promise.all([idle, closed]).then(() => 'finished' as const);
+      const lingering = idle.then(() => after(lingeringConnectionGraceMs, 'lingering' as const));
+      const destroyConnections = (): void => {
+        sessions.destroy();
+        for (const socket of sockets) socket.destroy();
+      };
       try {
-        const outcome = await Promise.race([finished, aborted]);
-        if (outcome === 'finished') return { forced: false, cutShort } satisfies StopOutcome;
+        const outcome = await Promise.race([finished, lingering, aborted]);
+        if (outcome === 'lingering') {
+          cutShort.push(
+            `${sockets.size} connection(s) still open ${lingeringConnectionGraceMs} ms after the last call ended, destroyed`,
+          );
+          destroyConnections();
+          await Promise.race([finished, aborted]);
+        }
+        if (outcome !== 'aborted' && !signal.aborted) {
+          return { forced: false, cutShort } satisfies StopOutcome;
+        }
         const forcedWork = endCalls(
           tracker.calls,
           `${shuttingDown}: the call outlived the shutdown budget`,
           now(),
         );
-        await Promise.race([
-          finished,
-          new Promise((resolve) => setTimeout(resolve, forcedFlushMs)),
-        ]);
-        sessions.destroy();
-        for (const socket of sockets) socket.destroy();
+        await Promise.race([finished, after(forcedFlushMs, 'flushed')]);
+        destroyConnections();
         return { forced: forcedWork.length > 0, forcedWork, cutShort } satisfies StopOutcome;
       } finally {
-        clearTimeout(streamGraceTimer);
+        settled = true;
+        for (const timer of timers) clearTimeout(timer);
         if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
         detach();
       }

@@ -72,6 +72,46 @@ describe('lifecycle', () => {
     );
   });
 
+  test('add() refuses a second participant with the same name', () => {
+    const { life } = setup();
+    life.add(recorder([], 'grpc'));
+    assert.throws(
+      () => life.add(recorder([], 'grpc')),
+      (e: LameduckError) =>
+        e.code === 'invalid_config' && /participant named 'grpc' was already added/.test(e.message),
+    );
+  });
+
+  test('enterServing() reaches started participants once the lifecycle serves', async () => {
+    const { life } = setup();
+    const log: string[] = [];
+    life.add(
+      recorder(log, 'health', {
+        enterServing: () => log.push(`serving, phase ${life.phase.kind}`),
+      } as Partial<Participant>),
+    );
+    await life.start();
+    assert.deepEqual(log, ['start health', 'serving, phase serving']);
+  });
+
+  test('a participant whose metrics cannot register fails its start', async () => {
+    const { life } = setup();
+    const log: string[] = [];
+    life.add(recorder(log, 'db'));
+    life.add(
+      recorder(log, 'grpc', {
+        registerMetrics: () => {
+          throw new Error('metric already registered');
+        },
+      } as Partial<Participant>),
+    );
+    await assert.rejects(
+      life.start(),
+      /participant 'grpc' failed to start: metric already registered/,
+    );
+    assert.deepEqual(log, ['start db', 'stop db']);
+  });
+
   test('stop() runs in reverse and continues after a failure', async () => {
     const { life, clock } = setup();
     const log: string[] = [];

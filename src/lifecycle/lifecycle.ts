@@ -308,6 +308,13 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
           `lifecycle: add() called after start() (phase ${phase.kind})`,
         );
       }
+      // Names label logs and metrics: two alike would merge their figures.
+      if (participants.some((p) => p.name === participant.name)) {
+        throw new LameduckError(
+          'invalid_config',
+          `lifecycle: a participant named '${participant.name}' was already added; give each its own name`,
+        );
+      }
       participants.push(participant);
       return life;
     },
@@ -317,13 +324,13 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
     },
     async start() {
       moveTo({ kind: 'starting', startedAtMs: clock.now() });
-      for (const p of participants.filter(isMetricsSource)) p.registerMetrics(registry);
       // Resolves false when a participant failed to start.
       startLoop = (async () => {
         for (const p of participants) {
           if (startController.signal.aborted) return true;
           const t0 = clock.now();
           try {
+            if (isMetricsSource(p)) p.registerMetrics(registry);
             await p.start(startController.signal);
           } catch (error) {
             if (startController.signal.aborted) return true;

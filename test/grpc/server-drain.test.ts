@@ -7,28 +7,66 @@
  * 3. Health probes are served but are not traffic; calls are counted per method on /metrics.
  * 4. The GOAWAY notice reaches established connections at the nudge, and connections opened
  *    later get it with their first call, which is served.
- * 5. After stop the port is closed and nothing is left open.
+ * 5. After stop the port is closed and no call is left.
  * 6. With TLS credentials, calls are counted and the drain ends cleanly.
+ * 7. Calls reset by the caller before grpc-js starts them are not left in flight.
+ * 8. A stream that ignores the drain signal and writes as fast as it can is ended with
+ *    UNAVAILABLE after streamGraceMs: its later writes are dropped, the drain does not hang.
+ * 9. A connection whose peer never closes is destroyed a second after the last call, and said so.
+ * 10. Interceptors the credentials already carry (an auth check) keep working.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { type AddressInfo, connect as createConnectionTo, createServer } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { credentials, Server, ServerCredentials } from '@grpc/grpc-js';
+import {
+  credentials,
+  experimental,
+  status as GrpcStatus,
+  Metadata,
+  Server,
+  ServerCredentials,
+  ServerInterceptingCall,
+  type ServerInterceptor,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
 import { drainGrpcServer } from '../../src/grpc/index.js';
-import { createLifecycle, type LameduckError, type Logger } from '../../src/index.js';
-import { createEchoClient, type EchoReply, echoService } from '../helpers/grpc-echo.js';
+import {
+  createLifecycle,
+  type LameduckError,
+  type LifecycleEvent,
+  type Logger,
+} from '../../src/index.js';
+import {
+  createEchoClient,
+  type EchoReply,
+  echoMethods,
+  echoService,
+  observeStream,
+} from '../helpers/grpc-echo.js';
 import { createHealthClient } from '../helpers/grpc-health-client.js';
 import { createTestCertificate } from '../helpers/tls-cert.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function echoServer(): Server {
-  const server = new Server();
+function echoServer(interceptors: ServerInterceptor[] = []): Server {
+  const server = new Server({ interceptors });
   server.addService(echoService, {
     Unary(call: { request: { message: string } }, callback: (e: null, r: EchoReply) => void) {
       callback(null, { message: call.request.message, pid: process.pid, seq: 0, last: false });
+    },
+    // Ignores the drain signal and writes whenever the stream takes more.
+    ServerStream(call: ServerWritableStream<unknown, EchoReply>) {
+      let seq = 0;
+      const pump = (): void => {
+        while (!call.cancelled) {
+          const reply = { message: 'flood', pid: process.pid, seq: seq++, last: false };
+          if (!call.write(reply)) return;
+        }
+      };
+      call.on('drain', pump);
+      pump();
     },
   });
   return server;
@@ -47,8 +85,9 @@ async function startedServer(
   t: TestContext,
   lameDuck = { minMs: 0, maxMs: 300 },
   serverCredentials = ServerCredentials.createInsecure(),
+  interceptors: ServerInterceptor[] = [],
 ) {
-  const server = echoServer();
+  const server = echoServer(interceptors);
   const drain = drainGrpcServer(server, {
     address: '127.0.0.1:0',
     streamGraceMs: 100,
@@ -151,12 +190,16 @@ function goawayOf(session: ClientHttp2Session): Promise<number> {
 
 test('the GOAWAY notice reaches established and later connections; calls are still served', async (t) => {
   // 4. The shutdown notice carries the largest stream id (2^31 - 1): no call on the wire is lost.
-  const { drain, life, target } = await startedServer(t, { minMs: 300, maxMs: 5000 });
+  const { drain, life, target } = await startedServer(t, { minMs: 1000, maxMs: 5000 });
   const established = h2connect(`http://${target}`);
   established.on('error', () => {});
   t.after(() => established.destroy());
   await new Promise((resolve) => established.once('remoteSettings', resolve));
-  const noticed = goawayOf(established);
+  let noticedYet = false;
+  const noticed = goawayOf(established).then((lastStreamId) => {
+    noticedYet = true;
+    return lastStreamId;
+  });
   const echo = createEchoClient(target);
   t.after(() => echo.close());
   await unary(echo, 'before');
@@ -164,6 +207,7 @@ test('the GOAWAY notice reaches established and later connections; calls are sti
   const shutdown = life.shutdown();
   // Lame duck before the nudge: still served, no GOAWAY yet.
   assert.equal((await unary(echo, 'lame duck')).message, 'lame duck');
+  assert.equal(noticedYet, false, 'GOAWAY before the minimum wait');
   assert.equal(await noticed, 2 ** 31 - 1);
   const later = h2connect(`http://${target}`);
   later.on('error', () => {});
@@ -203,6 +247,7 @@ test('after stop the port is closed', async (t) => {
   echo.close();
   const result = await life.shutdown();
   assert.equal(result.exitCode, 0);
+  assert.equal(drain.calls.size, 0);
   const refused = await new Promise<string>((resolve) => {
     const socket = createConnectionTo(drain.port, '127.0.0.1');
     socket.once('connect', () => resolve('connected'));
@@ -227,4 +272,133 @@ test('with TLS credentials, calls are counted and the drain ends cleanly', async
   const result = await life.shutdown();
   assert.equal(result.exitCode, 0);
   assert.deepEqual(result.forced, []);
+});
+
+test('a call the caller cancels before an outer interceptor starts it is not left in flight', async (t) => {
+  // 7. An application interceptor that starts calls late (an async auth check): when the caller
+  // has gone by then, grpc-js neither starts the call nor reports its end to inner listeners.
+  let releaseStarts: () => void = () => {};
+  const startsReleased = new Promise<void>((resolve) => {
+    releaseStarts = resolve;
+  });
+  let onHeld: () => void = () => {};
+  const allHeld = new Promise<void>((resolve) => {
+    let held = 0;
+    onHeld = () => {
+      held += 1;
+      if (held === 5) resolve();
+    };
+  });
+  const lateStart: ServerInterceptor = (method, call) =>
+    new ServerInterceptingCall(call, {
+      start: (next) => {
+        if (method.path !== echoMethods.unary) {
+          next();
+          return;
+        }
+        onHeld();
+        void startsReleased.then(() => next());
+      },
+    });
+  const { drain, life, target } = await startedServer(t, { minMs: 0, maxMs: 300 }, undefined, [
+    lateStart,
+  ]);
+  const echo = createEchoClient(target);
+  const health = createHealthClient(target);
+  t.after(() => {
+    echo.close();
+    health.close();
+  });
+  const calls = Array.from({ length: 5 }, () =>
+    echo.Unary({ message: 'gone', delay_ms: 0 }, () => {}),
+  );
+  await allHeld;
+  for (const call of calls) call.cancel();
+  // Both clients share one connection: once this answer is back, the resets before it were read.
+  assert.equal(await health.check(''), 'SERVING');
+  await new Promise((resolve) => setImmediate(resolve));
+  releaseStarts();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(drain.traffic.totalArrivals, 5);
+  assert.equal(drain.calls.size, 0, 'calls left in flight');
+  assert.equal(drain.traffic.inFlight, 0);
+  const result = await life.shutdown();
+  assert.equal(result.exitCode, 0);
+  assert.ok(result.shutdownMs < 2000, `shut down in ${result.shutdownMs} ms`);
+});
+
+test('a stream writing as fast as it can while ignoring the signal ends UNAVAILABLE', async (t) => {
+  // 8. Its writes keep coming after the drain ended it; they must not break the trailers.
+  const { life, target } = await startedServer(t);
+  const echo = createEchoClient(target);
+  t.after(() => echo.close());
+  const flood = observeStream<EchoReply>(echo.ServerStream({ interval_ms: 0, ignore_drain: true }));
+  await flood.waitForMessage((m) => m.seq >= 1000);
+  const result = await life.shutdown();
+  const status = await flood.status;
+  assert.equal(status.code, GrpcStatus.UNAVAILABLE, `${status.code} ${status.details}`);
+  assert.match(status.details, /server is shutting down/);
+  assert.equal(result.exitCode, 0);
+  assert.ok(result.shutdownMs < 3000, `shut down in ${result.shutdownMs} ms`);
+});
+
+test('a connection whose peer never closes is destroyed soon after the last call', async (t) => {
+  // 9. A raw TCP peer that keeps its half open after the server's FIN.
+  const { life, drain } = await startedServer(t);
+  const peer = createConnectionTo({ port: drain.port, host: '127.0.0.1', allowHalfOpen: true });
+  t.after(() => peer.destroy());
+  peer.on('error', () => {});
+  peer.resume();
+  await new Promise((resolve) => peer.once('connect', resolve));
+  const stopped: LifecycleEvent[] = [];
+  life.on((event) => {
+    if (event.type === 'participant-stopped') stopped.push(event);
+  });
+  const result = await life.shutdown();
+  assert.equal(result.exitCode, 0);
+  assert.ok(result.shutdownMs < 3000, `shut down in ${result.shutdownMs} ms`);
+  const [event] = stopped;
+  assert.ok(event?.type === 'participant-stopped');
+  assert.deepEqual(event.forcedWork, []);
+  assert.match(
+    String(event.cutShort[0]),
+    /^1 connection\(s\) still open 1000 ms after the last call ended, destroyed$/,
+  );
+});
+
+test('interceptors the credentials already carry keep working', async (t) => {
+  // 10. An auth check given through createServerCredentialsWithInterceptors.
+  const requireToken: ServerInterceptor = (_method, call) =>
+    new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, nextMetadata) => {
+            if (metadata.get('token')[0] === 'secret') nextMetadata(metadata);
+            else call.sendStatus({ code: GrpcStatus.UNAUTHENTICATED, details: 'no token' });
+          },
+        }),
+    });
+  const { drain, target } = await startedServer(
+    t,
+    { minMs: 0, maxMs: 300 },
+    experimental.createServerCredentialsWithInterceptors(ServerCredentials.createInsecure(), [
+      requireToken,
+    ]),
+  );
+  const echo = createEchoClient(target);
+  t.after(() => echo.close());
+  await assert.rejects(
+    unary(echo, 'no token'),
+    (e: { code: number }) => e.code === GrpcStatus.UNAUTHENTICATED,
+  );
+  const withToken = new Metadata();
+  withToken.set('token', 'secret');
+  const reply = await new Promise<EchoReply>((resolve, reject) =>
+    echo.Unary({ message: 'with token', delay_ms: 0 }, withToken, (error, r) =>
+      error === null ? resolve(r) : reject(error),
+    ),
+  );
+  assert.equal(reply.message, 'with token');
+  assert.equal(drain.traffic.totalArrivals, 2);
+  assert.equal(drain.calls.size, 0);
 });

