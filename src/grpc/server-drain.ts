@@ -8,6 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import type { TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { waitForDrain } from '../http/drain-wait.js';
 import { createH2Sessions } from '../http/h2-sessions.js';
 import type {
   LameDuckAware,
@@ -85,9 +86,6 @@ export type GrpcDrainParticipant = Participant &
 const shuttingDown = 'server is shutting down';
 // After the budget ran out, the UNAVAILABLE trailers get this long to leave before sockets die.
 const forcedFlushMs = 50;
-// Once no call is left, connections get this long to close (a caller acknowledging the final
-// GOAWAY, a TLS handshake that will carry no call); those still open are then destroyed.
-const lingeringConnectionGraceMs = 1000;
 
 /**
  * Makes a grpc-js server a lifecycle participant that leaves without failing a call.
@@ -188,6 +186,12 @@ export function drainGrpcServer(
     server.unbind(address.replace(/:0$/, `:${port}`));
   };
 
+  const destroyConnections = (): number => {
+    const count = sockets.size;
+    sessions.destroy();
+    for (const socket of sockets) socket.destroy();
+    return count;
+  };
   const endCalls = (calls: Iterable<TrackedCall>, details: string, atMs: number): string[] => {
     const ended: string[] = [];
     for (const call of [...calls]) {
@@ -265,50 +269,35 @@ export function drainGrpcServer(
           ...endCalls(streams, `${shuttingDown}: the stream outlived its grace period`, now()),
         );
       }, streamGraceMs);
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<'aborted'>((resolve) => {
-        onAbort = () => resolve('aborted');
-        if (signal.aborted) onAbort();
-        else signal.addEventListener('abort', onAbort, { once: true });
-      });
-      const timers: NodeJS.Timeout[] = [streamGraceTimer];
-      let settled = false;
-      // A wait asked for after stop() settled never ends, and holds no timer.
-      const after = <T>(ms: number, value: T): Promise<T> =>
-        new Promise((resolve) => {
-          if (!settled) timers.push(setTimeout(resolve, ms, value));
-        });
-      const idle = tracker.whenIdle();
-      const finished = Promise.all([idle, closed]).then(() => 'finished' as const);
-      const lingering = idle.then(() => after(lingeringConnectionGraceMs, 'lingering' as const));
-      const destroyConnections = (): void => {
-        sessions.destroy();
-        for (const socket of sockets) socket.destroy();
-      };
+      let flushTimer: NodeJS.Timeout | undefined;
       try {
-        const outcome = await Promise.race([finished, lingering, aborted]);
-        if (outcome === 'lingering') {
-          cutShort.push(
-            `${sockets.size} connection(s) still open ${lingeringConnectionGraceMs} ms after the last call ended, destroyed`,
-          );
-          destroyConnections();
-          await Promise.race([finished, aborted]);
-        }
-        if (outcome !== 'aborted' && !signal.aborted) {
-          return { forced: false, cutShort } satisfies StopOutcome;
-        }
+        const waited = await waitForDrain({
+          idle: tracker.whenIdle(),
+          closed,
+          signal,
+          destroyConnections,
+        });
+        if (!waited.aborted) return { forced: false, cutShort: [...cutShort, ...waited.cutShort] };
         const forcedWork = endCalls(
           tracker.calls,
           `${shuttingDown}: the call outlived the shutdown budget`,
           now(),
         );
-        await Promise.race([finished, after(forcedFlushMs, 'flushed')]);
+        await Promise.race([
+          closed,
+          new Promise((resolve) => {
+            flushTimer = setTimeout(resolve, forcedFlushMs);
+          }),
+        ]);
         destroyConnections();
-        return { forced: forcedWork.length > 0, forcedWork, cutShort } satisfies StopOutcome;
+        return {
+          forced: forcedWork.length > 0,
+          forcedWork,
+          cutShort: [...cutShort, ...waited.cutShort],
+        } satisfies StopOutcome;
       } finally {
-        settled = true;
-        for (const timer of timers) clearTimeout(timer);
-        if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+        clearTimeout(streamGraceTimer);
+        clearTimeout(flushTimer);
         detach();
       }
     },

@@ -16,6 +16,7 @@ import type {
   StopOutcome,
   TrafficSource,
 } from '../lifecycle/participant.js';
+import { waitForDrain } from './drain-wait.js';
 import { createH2Sessions } from './h2-sessions.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
@@ -113,6 +114,8 @@ export function drainHttpServer(
   const sockets = new Set<Socket>();
   const sessions = createH2Sessions();
   let state: State = 'serving';
+  // Set by stop(): called when the last request in flight ends.
+  let onIdle: (() => void) | undefined;
 
   const endSocketIfIdle = (socket: Socket): void => {
     for (const r of inFlight) if (r.socket === socket) return;
@@ -128,15 +131,16 @@ export function drainHttpServer(
   };
 
   // A connection counts as traffic through its requests (HTTP/1) or its session (HTTP/2), not at
-  // accept: the kubelet opens a connection per probe, and a probe is not a caller.
-  // A connection accepted while draining (its TLS handshake may end after the listener closed)
-  // is kept: its request is served with `Connection: close`.
-  const onH1Socket = (socket: Socket): void => addSocket(socket);
+  // accept: the kubelet opens a connection per probe, and a probe is not a caller. Sockets are
+  // kept only to be destroyed at the end. A connection accepted while draining (its TLS handshake
+  // may end after the listener closed) is kept: its request is served with `Connection: close`.
+  const onSocket = (socket: Socket): void => addSocket(socket);
 
   const onResponseClose = function (this: TrackedResponse): void {
     const record = this[kRecord];
     if (record === undefined || !inFlight.delete(record)) return;
     traffic.requestFinished();
+    if (onIdle !== undefined && inFlight.size === 0) onIdle();
     // A response whose headers went out before lame duck kept the socket alive: end it now.
     if (state === 'draining' && record.socket !== undefined) endSocketIfIdle(record.socket);
   };
@@ -170,7 +174,9 @@ export function drainHttpServer(
     traffic.requestStarted();
     sessions.trackStream(stream);
     stream.once('close', () => {
-      if (inFlight.delete(record)) traffic.requestFinished();
+      if (!inFlight.delete(record)) return;
+      traffic.requestFinished();
+      if (onIdle !== undefined && inFlight.size === 0) onIdle();
     });
   };
   const onSession = (session: Http2Session): void => {
@@ -191,12 +197,12 @@ export function drainHttpServer(
     onRequest(req, res);
     for (const listener of applicationListeners) listener.call(this, req, res);
   };
-  const h1SocketEvent = server instanceof HttpsServer ? 'secureConnection' : 'connection';
+  // HTTP/2 sockets too: a session closed gracefully keeps its socket until the peer closes.
+  const socketEvent = server instanceof HttpsServer ? 'secureConnection' : 'connection';
+  server.prependListener(socketEvent, onSocket);
   if (isHttp2) {
     server.prependListener('session', onSession);
     server.prependListener('stream', onStream);
-  } else {
-    server.prependListener(h1SocketEvent, onH1Socket);
   }
   if (watchRequests) {
     server.removeAllListeners('request');
@@ -204,7 +210,7 @@ export function drainHttpServer(
   }
 
   const detach = (): void => {
-    server.off(h1SocketEvent, onH1Socket);
+    server.off(socketEvent, onSocket);
     server.off('session', onSession);
     server.off('stream', onStream);
     if (watchRequests) {
@@ -213,15 +219,18 @@ export function drainHttpServer(
     }
   };
 
-  const force = (): StopOutcome => {
-    const atMs = now();
-    const forcedWork = [...inFlight].map(
-      (r) => `${r.method} ${r.path} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
-    );
+  const destroyConnections = (): number => {
+    const count = sockets.size;
     for (const socket of sockets) socket.destroy();
     sessions.destroy();
     if ('closeAllConnections' in server) server.closeAllConnections();
-    return { forced: forcedWork.length > 0, forcedWork };
+    return count;
+  };
+  const describeInFlight = (): string[] => {
+    const atMs = now();
+    return [...inFlight].map(
+      (r) => `${r.method} ${r.path} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
+    );
   };
 
   return {
@@ -274,14 +283,22 @@ export function drainHttpServer(
       // is not idle, and is served. Busy sockets are ended after their response (onResponseClose).
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       sessions.close();
-      const aborted = new Promise<'aborted'>((resolve) => {
-        if (signal.aborted) resolve('aborted');
-        else signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+      const idle = new Promise<void>((resolve) => {
+        if (inFlight.size === 0) resolve();
+        else onIdle = resolve;
       });
       try {
-        const outcome = await Promise.race([closed.then(() => 'closed' as const), aborted]);
+        const waited = await waitForDrain({
+          idle,
+          closed,
+          signal,
+          destroyConnections,
+        });
+        if (!waited.aborted) return { forced: false, cutShort: waited.cutShort };
+        const forcedWork = describeInFlight();
         // Sockets still in a TLS handshake are not ours to wait for once the budget is spent.
-        return outcome === 'closed' ? { forced: false } : force();
+        destroyConnections();
+        return { forced: forcedWork.length > 0, forcedWork, cutShort: waited.cutShort };
       } catch (error) {
         throw LameduckError.from(error);
       } finally {

@@ -362,7 +362,7 @@ test('a connection whose peer never closes is destroyed soon after the last call
   assert.deepEqual(event.forcedWork, []);
   assert.match(
     String(event.cutShort[0]),
-    /^1 connection\(s\) still open 1000 ms after the last call ended, destroyed$/,
+    /^1 connection\(s\) still open 1000 ms after the last request ended, destroyed$/,
   );
 });
 

@@ -6,9 +6,11 @@
  * 2. Kubelet probes (a new connection each) are served but are not traffic.
  * 3. A request whose headers are still arriving when the drain starts is served, with
  *    `Connection: close`.
+ * 4. An HTTP/2 peer that never closes its side does not hold the drain until the budget.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createServer as createH2cServer } from 'node:http2';
 import { type AddressInfo, connect } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { drainHttpServer } from '../../src/http/index.js';
@@ -81,5 +83,29 @@ test('a request still arriving when the drain starts is served with connection: 
   await ended;
   assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(answer, /\r\nConnection: close\r\n/i);
-  assert.deepEqual(await stopped, { forced: false });
+  assert.deepEqual(await stopped, { forced: false, cutShort: [] });
+});
+
+test('an HTTP/2 peer that never closes its side is destroyed a second after the last request', async (t) => {
+  // 4. The peer keeps its half open after the final GOAWAY and FIN: server.close() alone would
+  // wait for it until the budget ran out. (HTTP/1.1 sockets are destroyed by Node itself.)
+  const server = createH2cServer();
+  const drain = drainHttpServer(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const sessionOpened = new Promise((resolve) => server.once('session', resolve));
+  const peer = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  t.after(() => peer.destroy());
+  peer.on('error', () => {});
+  peer.resume();
+  await sessionOpened;
+  const startedAtMs = performance.now();
+  const outcome = await drain.stop(new AbortController().signal);
+  const tookMs = performance.now() - startedAtMs;
+  assert.equal(outcome?.forced, false);
+  assert.deepEqual(outcome?.cutShort, [
+    '1 connection(s) still open 1000 ms after the last request ended, destroyed',
+  ]);
+  assert.ok(tookMs >= 1000 && tookMs < 2500, `stop took ${Math.round(tookMs)} ms`);
 });
