@@ -44,12 +44,22 @@ export {
 } from './lifecycle/logger.js';
 export type {
   LameDuckAware,
+  MetricsSource,
   Nudger,
   Participant,
+  ReadinessGate,
+  ServingAware,
   StopOutcome,
   TrafficSource,
 } from './lifecycle/participant.js';
-export { isLameDuckAware, isNudger, isTrafficSource } from './lifecycle/participant.js';
+export {
+  isLameDuckAware,
+  isMetricsSource,
+  isNudger,
+  isReadinessGate,
+  isServingAware,
+  isTrafficSource,
+} from './lifecycle/participant.js';
 export type { Phase, PhaseKind, ShutdownTrigger } from './lifecycle/phase.js';
 export type { RunOptions } from './lifecycle/run.js';
 export { runDefaults } from './lifecycle/run.js';

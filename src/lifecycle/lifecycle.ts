@@ -16,6 +16,7 @@ import {
   isLameDuckAware,
   isMetricsSource,
   isNudger,
+  isReadinessGate,
   isServingAware,
   isTrafficSource,
   type Participant,
@@ -293,7 +294,7 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
       return phase;
     },
     get ready() {
-      return phase.kind === 'serving';
+      return phase.kind === 'serving' && started.every((p) => !isReadinessGate(p) || p.ready);
     },
     get config() {
       return config;

@@ -40,6 +40,12 @@ export interface ServingAware {
   enterServing(): void;
 }
 
+/** A participant without which the service is not ready (a registration not yet in etcd). */
+export interface ReadinessGate {
+  /** False keeps `/readyz` at 503 even while the lifecycle serves. Read on every probe. */
+  readonly ready: boolean;
+}
+
 /** A participant that exposes its own metrics. */
 export interface MetricsSource {
   /** Called once, at `start()`, with the lifecycle's registry (served on `/metrics`). */
@@ -74,6 +80,11 @@ export interface TrafficSource {
 /** True when `p` implements {@link ServingAware}. */
 export function isServingAware(p: Participant): p is Participant & ServingAware {
   return typeof (p as Partial<ServingAware>).enterServing === 'function';
+}
+
+/** True when `p` implements {@link ReadinessGate}. */
+export function isReadinessGate(p: Participant): p is Participant & ReadinessGate {
+  return typeof (p as Partial<ReadinessGate>).ready === 'boolean';
 }
 
 /** True when `p` implements {@link MetricsSource}. */

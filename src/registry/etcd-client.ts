@@ -1,0 +1,59 @@
+import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, type IOptions, isRecoverableError } from 'etcd3';
+import { LameduckError } from '../errors/lameduck-error.js';
+
+/** How to reach etcd: a client of yours, or endpoints (and credentials) for one of ours. */
+export type EtcdConnection =
+  | { client: Etcd3 }
+  | {
+      /** Client URLs, e.g. `['http://etcd-0.etcd:2379']`. */
+      endpoints: string[];
+      /** Username/password auth. Never logged. */
+      auth?: { username: string; password: string };
+      /** TLS: the CA, and a client certificate for mutual TLS. */
+      tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
+    };
+
+// A member that fails three calls in a row is skipped this long, then tried again. etcd3's own
+// default is 5 s, which would keep a registration away for 5 s after etcd came back.
+const hostBreakMs = 500;
+// gRPC's reconnect backoff grows to 120 s by default; etcd on loopback or in the cluster answers
+// within this once it is back.
+const maxReconnectBackoffMs = 1000;
+
+/** The options of an etcd3 client made for registration and discovery, checked. */
+export function etcdClientOptions(
+  connection: Exclude<EtcdConnection, { client: Etcd3 }>,
+): IOptions {
+  if (!Array.isArray(connection.endpoints) || connection.endpoints.length === 0) {
+    throw new LameduckError('invalid_config', 'etcd: endpoints must list etcd URLs');
+  }
+  return {
+    hosts: connection.endpoints,
+    ...(connection.auth === undefined ? {} : { auth: connection.auth }),
+    ...(connection.tls === undefined ? {} : { credentials: connection.tls }),
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': maxReconnectBackoffMs,
+    },
+    faultHandling: {
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: hostBreakMs,
+          breaker: new ConsecutiveBreaker(3),
+        }),
+      // Another member on each retry; the callers bound the whole call themselves.
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
+    },
+  };
+}
+
+/** The caller's client, or a new one (`owned`: the caller closes it) for the endpoints. */
+export function prepareEtcdClient(connection: EtcdConnection): { create(): Etcd3; owned: boolean } {
+  if ('client' in connection) {
+    const { client } = connection;
+    return { create: () => client, owned: false };
+  }
+  const options = etcdClientOptions(connection);
+  return { create: () => new Etcd3(options), owned: true };
+}

@@ -1,0 +1,262 @@
+import { hostname } from 'node:os';
+import type { Etcd3, Lease } from 'etcd3';
+import { LameduckError } from '../errors/lameduck-error.js';
+import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import type {
+  LameDuckAware,
+  Participant,
+  ReadinessGate,
+  ServingAware,
+} from '../lifecycle/participant.js';
+import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import { parseHostPort, type RegistryFormat, registryCodec, registryFormats } from './formats.js';
+
+/** Options of {@link etcdRegistration}. */
+export interface EtcdRegistrationOptions {
+  /** Names the participant in logs. Default: `'etcd-registration'`. */
+  name: string;
+  /** The service name callers resolve (the key prefix). Required. */
+  service: string;
+  /**
+   * This instance's `host:port`, or a function giving it once the servers listen (a port bound
+   * at start, `() => \`${podIp}:${grpcDrain.port}\``). Required.
+   */
+  address: string | (() => string);
+  /** Metadata written with the address, in formats that carry it. Default: `{}`. */
+  metadata: Record<string, unknown>;
+  /** The key/value format. Default: `'etcd-naming'`. */
+  format: RegistryFormat;
+  /** The lease's TTL: how long a dead instance stays registered. Default: 10. */
+  leaseTtlSeconds: number;
+  /** The instance id (kratos keys). Default: `<hostname>-<address>`. */
+  instanceId: string | undefined;
+  /** Bound on every etcd call: an unreachable etcd never blocks start-up or shutdown. Default: 1000. */
+  callTimeoutMs: number;
+  /** Pause between registration attempts while etcd does not answer. Default: 250. */
+  retryDelayMs: number;
+  /** Where registration events go. Default: JSON lines on stdout. */
+  logger: Logger;
+}
+
+/** Defaults of {@link EtcdRegistrationOptions}. */
+export const etcdRegistrationDefaults = {
+  name: 'etcd-registration',
+  metadata: {},
+  format: 'etcd-naming',
+  leaseTtlSeconds: 10,
+  instanceId: undefined,
+  callTimeoutMs: 1000,
+  retryDelayMs: 250,
+} satisfies Partial<EtcdRegistrationOptions>;
+
+/** The participant {@link etcdRegistration} returns. */
+export type EtcdRegistrationParticipant = Participant &
+  ServingAware &
+  LameDuckAware &
+  ReadinessGate & {
+    /** The key written in etcd while registered, else `undefined`. */
+    readonly registeredKey: string | undefined;
+    /** Resolves when the instance is (again) registered. */
+    whenRegistered(): Promise<void>;
+  };
+
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  // The abandoned call settles later; its outcome is nobody's.
+  work.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new LameduckError('unavailable', `etcd: ${what} took over ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function validate(options: EtcdRegistrationOptions): void {
+  const problems: string[] = [];
+  if (typeof options.service !== 'string' || options.service.length === 0) {
+    problems.push('service must be a non-empty name');
+  }
+  if (!registryFormats.includes(options.format)) {
+    problems.push(`format must be one of ${registryFormats.join(', ')}, got '${options.format}'`);
+  }
+  if (!Number.isInteger(options.leaseTtlSeconds) || options.leaseTtlSeconds < 2) {
+    problems.push(`leaseTtlSeconds must be a whole number >= 2, got ${options.leaseTtlSeconds}`);
+  }
+  for (const key of ['callTimeoutMs', 'retryDelayMs'] as const) {
+    if (!Number.isFinite(options[key]) || options[key] <= 0) {
+      problems.push(`${key} must be a number of milliseconds > 0, got ${options[key]}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new LameduckError('invalid_config', `etcd registration: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Registers this instance in etcd while it serves, as a lifecycle participant.
+ *
+ * - Registers when the lifecycle enters serving (every server listens), under a lease of
+ *   `leaseTtlSeconds` kept alive by the client; `/readyz` stays 503 until the key is written.
+ * - A lease that has had no successful keepalive for one TTL is counted lost (etcd3 itself says
+ *   so only after two): the instance logs it, reports not ready, and registers again under a new
+ *   lease as soon as etcd answers.
+ * - Lame duck: the lease is revoked first thing, so callers drop the instance; the revoke is
+ *   bounded by `callTimeoutMs`, and when etcd does not answer the lease expires by itself.
+ */
+export function etcdRegistration(
+  options: Partial<EtcdRegistrationOptions> &
+    Pick<EtcdRegistrationOptions, 'service' | 'address'> &
+    EtcdConnection,
+): EtcdRegistrationParticipant {
+  const config: EtcdRegistrationOptions = {
+    ...etcdRegistrationDefaults,
+    logger: options.logger ?? createJsonLogger(),
+    ...options,
+  } as EtcdRegistrationOptions;
+  validate(config);
+  const { name, service, format, leaseTtlSeconds, callTimeoutMs, retryDelayMs, logger } = config;
+  const codec = registryCodec(format);
+  const connection = prepareEtcdClient(options);
+  let client: Etcd3 | undefined;
+  const ttlMs = leaseTtlSeconds * 1000;
+
+  let state: 'idle' | 'registering' | 'registered' | 'leaving' = 'idle';
+  let lease: Lease | undefined;
+  let registeredKey: string | undefined;
+  let lossTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let registeredWaiters: Array<() => void> = [];
+
+  const addressNow = (): string => {
+    const address = typeof config.address === 'function' ? config.address() : config.address;
+    const checked = parseHostPort(address);
+    if (!checked.ok) throw checked.error;
+    return address;
+  };
+  const log = (level: 'info' | 'warn', event: string, fields: Record<string, unknown> = {}) =>
+    logger[level]({ event, participant: name, service, format, ...fields }, event);
+
+  const dropLease = (current: Lease): void => {
+    clearTimeout(lossTimer);
+    current.removeAllListeners();
+    current.on('lost', () => {});
+    current.release();
+  };
+
+  const scheduleAttempt = (delayMs: number): void => {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => void attempt(), delayMs);
+  };
+
+  const onLost = (current: Lease, reason: string): void => {
+    // A lease can be reported lost twice (our timer, then etcd3's event): act on the first.
+    if (lease !== current || state !== 'registered') return;
+    lease = undefined;
+    registeredKey = undefined;
+    state = 'registering';
+    dropLease(current);
+    log('warn', 'registration-lost', { reason });
+    scheduleAttempt(0);
+  };
+
+  const armLossTimer = (current: Lease): void => {
+    clearTimeout(lossTimer);
+    lossTimer = setTimeout(
+      () => onLost(current, `no successful keepalive for ${leaseTtlSeconds} s`),
+      ttlMs,
+    );
+  };
+
+  const attempt = async (): Promise<void> => {
+    if (state !== 'registering' || client === undefined) return;
+    const current = client.lease(leaseTtlSeconds, { autoKeepAlive: true });
+    current.on('lost', (error) => onLost(current, error.message));
+    try {
+      const address = addressNow();
+      const leaseId = await withTimeout(current.grant(), callTimeoutMs, 'lease grant');
+      const record = codec.encode(
+        service,
+        { address, metadata: config.metadata },
+        { leaseId, id: config.instanceId ?? `${hostname()}-${address}` },
+      );
+      await withTimeout(
+        Promise.resolve(current.put(record.key).value(record.value)),
+        callTimeoutMs,
+        'put',
+      );
+      if (state !== 'registering') {
+        // Lame duck began meanwhile: take the key back at once.
+        await withTimeout(current.revoke(), callTimeoutMs, 'lease revoke').catch(() => {});
+        dropLease(current);
+        return;
+      }
+      lease = current;
+      registeredKey = record.key;
+      state = 'registered';
+      current.on('keepaliveSucceeded', () => armLossTimer(current));
+      armLossTimer(current);
+      log('info', 'registered', { key: record.key, leaseId, leaseTtlSeconds });
+      const waiters = registeredWaiters;
+      registeredWaiters = [];
+      for (const resolve of waiters) resolve();
+    } catch (error) {
+      dropLease(current);
+      if (state !== 'registering') return;
+      log('warn', 'registration-failed', { error: LameduckError.from(error).message });
+      scheduleAttempt(retryDelayMs);
+    }
+  };
+
+  return {
+    name,
+    get ready() {
+      return state === 'registered';
+    },
+    get registeredKey() {
+      return registeredKey;
+    },
+    whenRegistered() {
+      if (state === 'registered') return Promise.resolve();
+      return new Promise<void>((resolve) => registeredWaiters.push(resolve));
+    },
+    start() {
+      client ??= connection.create();
+      // Fails the start on a bad address now rather than on every attempt later.
+      if (typeof config.address === 'string') addressNow();
+    },
+    enterServing() {
+      state = 'registering';
+      void attempt();
+    },
+    async enterLameDuck() {
+      const current = lease;
+      state = 'leaving';
+      clearTimeout(retryTimer);
+      lease = undefined;
+      registeredKey = undefined;
+      if (current === undefined) return;
+      clearTimeout(lossTimer);
+      try {
+        await withTimeout(current.revoke(), callTimeoutMs, 'lease revoke');
+        log('info', 'deregistered');
+      } catch (error) {
+        log('warn', 'deregistration-failed', {
+          error: LameduckError.from(error).message,
+          expiresWithinSeconds: leaseTtlSeconds,
+        });
+      } finally {
+        dropLease(current);
+      }
+    },
+    async stop() {
+      state = 'leaving';
+      clearTimeout(retryTimer);
+      clearTimeout(lossTimer);
+      if (lease !== undefined) dropLease(lease);
+      if (connection.owned) client?.close();
+      return undefined;
+    },
+  };
+}

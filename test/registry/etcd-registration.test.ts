@@ -1,0 +1,194 @@
+/**
+ * etcdRegistration against a real etcd on loopback.
+ *
+ * 1. It registers when the lifecycle serves, /readyz waits for it, and lame duck revokes the
+ *    lease: the key is gone before the drain.
+ * 2. A lease revoked behind its back (etcdctl) is noticed, reported not ready, and replaced.
+ * 3. etcd down: the loss is noticed within one TTL (etcd3 alone waits two), the instance reports
+ *    not ready, and registers again soon after etcd returns.
+ * 4. etcd unreachable at shutdown: the revoke gives up within callTimeoutMs; the shutdown goes on.
+ * 5. Each format is written in the shape the Go code expects, as etcdctl reads it.
+ * 6. Bad options are refused, naming the setting.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { type TestContext, test } from 'node:test';
+import { promisify } from 'node:util';
+import { Etcd3 } from 'etcd3';
+import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
+import { createLifecycle, type LameduckError } from '../../src/index.js';
+import { etcdRegistration } from '../../src/registry/etcd-registration.js';
+import type { RegistryFormat } from '../../src/registry/formats.js';
+import { createCaptureLogger } from '../helpers/capture-logger.js';
+
+const run = promisify(execFile);
+
+async function etcdctl(etcd: LocalEtcd, ...args: string[]): Promise<string> {
+  const { stdout } = await run('etcdctl', ['--endpoints', etcd.endpoints.join(','), ...args], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+    timeout: 10_000,
+  });
+  return stdout;
+}
+
+async function setup(
+  t: TestContext,
+  options: { format?: RegistryFormat; leaseTtlSeconds?: number; etcd?: LocalEtcd } = {},
+) {
+  const etcd = options.etcd ?? (await startLocalEtcd());
+  if (options.etcd === undefined) t.after(() => etcd.stop());
+  const logger = createCaptureLogger();
+  const registration = etcdRegistration({
+    endpoints: etcd.endpoints,
+    service: 'echo',
+    address: '127.0.0.1:50051',
+    metadata: { zone: 'a' },
+    format: options.format ?? 'etcd-naming',
+    leaseTtlSeconds: options.leaseTtlSeconds ?? 2,
+    instanceId: 'pod-1',
+    logger,
+  });
+  const life = createLifecycle({
+    admin: false,
+    logger,
+    gracePeriodSeconds: 10,
+    // Deregistration gets the lame-duck wait: at least its call timeout.
+    minLameDuckMs: 1500,
+    maxLameDuckMs: 2000,
+  }).add(registration);
+  t.after(() => life.shutdown().catch(() => {}));
+  return { etcd, logger, registration, life };
+}
+
+test('registers when serving, gates readiness, and lame duck revokes the lease', async (t) => {
+  // 1.
+  const { etcd, registration, life, logger } = await setup(t);
+  await life.start();
+  await registration.whenRegistered();
+  assert.equal(life.ready, true);
+  assert.equal(registration.registeredKey, 'echo/127.0.0.1:50051');
+  assert.equal(
+    await etcdctl(etcd, 'get', 'echo/127.0.0.1:50051', '--print-value-only'),
+    '{"Op":0,"Addr":"127.0.0.1:50051","Metadata":{"zone":"a"}}\n',
+  );
+  await life.lameDuckOver();
+  assert.equal(await etcdctl(etcd, 'get', '--prefix', 'echo/'), '');
+  assert.equal(life.ready, false);
+  await logger.waitFor((r) => r.event === 'deregistered');
+});
+
+test('a lease revoked behind its back is noticed and replaced by a new one', async (t) => {
+  // 2.
+  const { etcd, registration, life, logger } = await setup(t);
+  await life.start();
+  await registration.whenRegistered();
+  const first = await logger.waitFor((r) => r.event === 'registered');
+  const from = logger.records.length;
+  await etcdctl(etcd, 'lease', 'revoke', BigInt(String(first.leaseId)).toString(16));
+  await logger.waitFor((r) => r.event === 'registration-lost', { from });
+  const second = await logger.waitFor((r) => r.event === 'registered', { from });
+  assert.notEqual(second.leaseId, first.leaseId);
+  assert.equal(life.ready, true);
+  assert.match(
+    await etcdctl(etcd, 'get', 'echo/127.0.0.1:50051', '--print-value-only'),
+    /"Addr":"127.0.0.1:50051"/,
+  );
+});
+
+test('etcd down: loss noticed within one TTL, not ready, registered again soon after etcd returns', async (t) => {
+  // 3. TTL 2 s: etcd3 alone would say 'lost' after 4 s.
+  const { etcd, registration, life, logger } = await setup(t, { leaseTtlSeconds: 2 });
+  await life.start();
+  await registration.whenRegistered();
+  const [member] = etcd.members;
+  assert.ok(member);
+  const from = logger.records.length;
+  const downAtMs = performance.now();
+  await member.stop();
+  await logger.waitFor((r) => r.event === 'registration-lost', { from });
+  const noticedAfterMs = performance.now() - downAtMs;
+  assert.ok(noticedAfterMs < 2000 + 800, `loss noticed after ${Math.round(noticedAfterMs)} ms`);
+  assert.equal(life.ready, false);
+
+  const lostAt = logger.records.length;
+  await member.restart();
+  const backAtMs = performance.now();
+  await logger.waitFor((r) => r.event === 'registered', { from: lostAt });
+  const reRegisteredAfterMs = performance.now() - backAtMs;
+  assert.ok(
+    reRegisteredAfterMs < 2000,
+    `registered again ${Math.round(reRegisteredAfterMs)} ms after etcd returned`,
+  );
+  assert.equal(life.ready, true);
+});
+
+test('etcd unreachable at shutdown: the revoke gives up in time and the shutdown goes on', async (t) => {
+  // 4.
+  const { etcd, registration, life, logger } = await setup(t, { leaseTtlSeconds: 10 });
+  await life.start();
+  await registration.whenRegistered();
+  const [member] = etcd.members;
+  assert.ok(member);
+  member.kill('SIGSTOP');
+  t.after(() => member.kill('SIGCONT'));
+  const result = await life.shutdown();
+  member.kill('SIGCONT');
+  const failed = await logger.waitFor((r) => r.event === 'deregistration-failed');
+  assert.equal(failed.expiresWithinSeconds, 10);
+  assert.equal(result.exitCode, 0);
+  assert.ok(result.shutdownMs < 3000, `shutdown took ${result.shutdownMs} ms`);
+});
+
+test('each format is written in the shape the Go code reads back', async (t) => {
+  // 5. One etcd, one registration per format.
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const expected: Record<RegistryFormat, (leaseId: string) => [string, string]> = {
+    'etcd-naming': () => [
+      'echo/127.0.0.1:50051',
+      '{"Op":0,"Addr":"127.0.0.1:50051","Metadata":{"zone":"a"}}',
+    ],
+    'go-zero': (leaseId) => [`echo/${leaseId}`, '127.0.0.1:50051'],
+    kratos: () => [
+      '/microservices/echo/pod-1',
+      '{"id":"pod-1","name":"echo","version":"","metadata":{"zone":"a"},"endpoints":["grpc://127.0.0.1:50051"]}',
+    ],
+  };
+  for (const format of Object.keys(expected) as RegistryFormat[]) {
+    const { registration, life, logger } = await setup(t, { format, etcd });
+    await life.start();
+    await registration.whenRegistered();
+    const { leaseId } = await logger.waitFor((r) => r.event === 'registered');
+    const [key, value] = expected[format](String(leaseId));
+    assert.equal(await etcdctl(etcd, 'get', key), `${key}\n${value}\n`, format);
+    await life.shutdown();
+    assert.equal(await etcdctl(etcd, 'get', key), '', `${format}: revoked at shutdown`);
+  }
+});
+
+test('bad options are refused, naming the setting', () => {
+  // 6.
+  const client = new Etcd3({ hosts: 'http://127.0.0.1:1' });
+  try {
+    const refused = (options: object, pattern: RegExp) =>
+      assert.throws(
+        () => etcdRegistration({ client, service: 'echo', address: '127.0.0.1:1', ...options }),
+        (e: LameduckError) => e.code === 'invalid_config' && pattern.test(e.message),
+      );
+    refused({ service: '' }, /service must be a non-empty name/);
+    refused({ format: 'consul' }, /format must be one of etcd-naming, go-zero, kratos/);
+    refused({ leaseTtlSeconds: 1 }, /leaseTtlSeconds must be a whole number >= 2/);
+    refused({ callTimeoutMs: 0 }, /callTimeoutMs/);
+    assert.throws(
+      () => etcdRegistration({ endpoints: [], service: 'echo', address: '127.0.0.1:1' }),
+      /endpoints must list etcd URLs/,
+    );
+    const badAddress = etcdRegistration({ client, service: 'echo', address: 'nohost' });
+    assert.throws(
+      () => badAddress.start(new AbortController().signal),
+      /'nohost' is not host:port/,
+    );
+  } finally {
+    client.close();
+  }
+});
