@@ -1,0 +1,227 @@
+import type { Etcd3, Watcher } from 'etcd3';
+import { LameduckError } from '../errors/lameduck-error.js';
+import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import {
+  type RegistryFormat,
+  registryCodec,
+  registryFormats,
+  type ServiceEndpoint,
+} from './formats.js';
+
+/** Options of {@link etcdDiscovery}. */
+export interface EtcdDiscoveryOptions {
+  /** The service whose instances to follow. Required. */
+  service: string;
+  /** The key/value format the instances register in. Default: `'etcd-naming'`. */
+  format: RegistryFormat;
+  /** Bound on each read of the prefix. Default: 1000. */
+  callTimeoutMs: number;
+  /** Pause before reading again after a failed read. Default: 250. */
+  retryDelayMs: number;
+  /**
+   * How often the whole prefix is read again, in case the watch went silent (etcd3 issues #72,
+   * #78). Default: 30000.
+   */
+  resyncIntervalMs: number;
+  /** Where discovery events go. Default: JSON lines on stdout. */
+  logger: Logger;
+}
+
+/** Defaults of {@link EtcdDiscoveryOptions}. */
+export const etcdDiscoveryDefaults = {
+  format: 'etcd-naming',
+  callTimeoutMs: 1000,
+  retryDelayMs: 250,
+  resyncIntervalMs: 30_000,
+} satisfies Partial<EtcdDiscoveryOptions>;
+
+/** The live set of a service's instances; see {@link etcdDiscovery}. */
+export interface EtcdDiscovery {
+  /** The current instances, one per address; the last known set while etcd is unreachable. */
+  readonly endpoints: readonly ServiceEndpoint[];
+  /** True once the prefix has been read at least once. */
+  readonly loaded: boolean;
+  /** Calls `listener` with the set on every change (not at once). Returns the unsubscribe. */
+  subscribe(listener: (endpoints: readonly ServiceEndpoint[]) => void): () => void;
+  /** Resolves once the prefix has been read at least once. */
+  whenLoaded(): Promise<void>;
+  /** Stops watching; closes the client if discovery made it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Follows a service's instances in etcd: one consistent read of the prefix, then a watch from
+ * the revision after it. A value that cannot be read is skipped with a warning. While etcd is
+ * unreachable the last known set stays; when the watch reconnects, and every `resyncIntervalMs`,
+ * the prefix is read again, so a change missed meanwhile is not missed for long.
+ */
+export function etcdDiscovery(
+  options: Partial<EtcdDiscoveryOptions> & Pick<EtcdDiscoveryOptions, 'service'> & EtcdConnection,
+): EtcdDiscovery {
+  const config: EtcdDiscoveryOptions = {
+    ...etcdDiscoveryDefaults,
+    logger: options.logger ?? createJsonLogger(),
+    ...options,
+  } as EtcdDiscoveryOptions;
+  const { service, format, callTimeoutMs, retryDelayMs, resyncIntervalMs, logger } = config;
+  if (typeof service !== 'string' || service.length === 0) {
+    throw new LameduckError('invalid_config', 'etcd discovery: service must be a non-empty name');
+  }
+  if (!registryFormats.includes(format)) {
+    throw new LameduckError(
+      'invalid_config',
+      `etcd discovery: format must be one of ${registryFormats.join(', ')}, got '${format}'`,
+    );
+  }
+  const codec = registryCodec(format);
+  const prefix = codec.prefix(service);
+  const connection = prepareEtcdClient(options);
+  const client: Etcd3 = connection.create();
+  const byKey = new Map<string, ServiceEndpoint>();
+  const listeners = new Set<(endpoints: readonly ServiceEndpoint[]) => void>();
+  let endpoints: readonly ServiceEndpoint[] = [];
+  let loaded = false;
+  let loadedWaiters: Array<() => void> = [];
+  let watcher: Watcher | undefined;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let loading = false;
+
+  const log = (level: 'info' | 'warn', event: string, fields: Record<string, unknown> = {}) =>
+    logger[level]({ event, service, format, ...fields }, event);
+
+  const publish = (): void => {
+    const byAddress = new Map<string, ServiceEndpoint>();
+    for (const endpoint of byKey.values()) byAddress.set(endpoint.address, endpoint);
+    const next = [...byAddress.values()].sort((a, b) => a.address.localeCompare(b.address));
+    const same =
+      next.length === endpoints.length && next.every((e, i) => e.address === endpoints[i]?.address);
+    endpoints = next;
+    if (same) return;
+    for (const listener of listeners) {
+      try {
+        listener(endpoints);
+      } catch (error) {
+        log('warn', 'discovery-listener-failed', { error: LameduckError.from(error).message });
+      }
+    }
+  };
+  const apply = (key: string, value: string): void => {
+    const decoded = codec.decode(key, value);
+    if (!decoded.ok) {
+      log('warn', 'registry-record-skipped', { key, error: decoded.error.rawMessage });
+      byKey.delete(key);
+      return;
+    }
+    if (decoded.value.op === 'add') {
+      byKey.set(key, decoded.value.endpoint);
+      return;
+    }
+    const { address } = decoded.value;
+    byKey.delete(key);
+    for (const [k, e] of byKey) if (e.address === address) byKey.delete(k);
+  };
+
+  const watchFrom = async (revision: string): Promise<void> => {
+    if (watcher !== undefined || closed) return;
+    const created = await client.watch().prefix(prefix).startRevision(revision).create();
+    if (closed) {
+      await created.cancel();
+      return;
+    }
+    watcher = created;
+    let disconnected = false;
+    created.on('put', (kv) => {
+      apply(kv.key.toString(), kv.value.toString());
+      publish();
+    });
+    created.on('delete', (kv) => {
+      byKey.delete(kv.key.toString());
+      publish();
+    });
+    created.on('disconnected', (error) => {
+      if (!disconnected) {
+        log('warn', 'discovery-watch-disconnected', {
+          error: error.message,
+          keptInstances: endpoints.length,
+        });
+      }
+      disconnected = true;
+    });
+    created.on('connected', () => {
+      // The watch resumes from its last revision; read again anyway, in case it went silent.
+      if (disconnected) void load();
+      disconnected = false;
+    });
+    created.on('error', (error) => {
+      log('warn', 'discovery-watch-error', { error: error.message });
+    });
+  };
+
+  const load = async (): Promise<void> => {
+    if (closed || loading) return;
+    loading = true;
+    clearTimeout(retryTimer);
+    try {
+      const read = client.getAll().prefix(prefix).exec();
+      read.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const response = await Promise.race([
+        read,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(
+            () => reject(new LameduckError('unavailable', `read took over ${callTimeoutMs} ms`)),
+            callTimeoutMs,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      byKey.clear();
+      for (const kv of response.kvs) apply(kv.key.toString(), kv.value.toString());
+      publish();
+      if (!loaded) {
+        loaded = true;
+        log('info', 'discovery-loaded', { instances: endpoints.length });
+        const waiters = loadedWaiters;
+        loadedWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+      await watchFrom(String(BigInt(response.header.revision) + 1n));
+      retryTimer = setTimeout(() => void load(), resyncIntervalMs);
+    } catch (error) {
+      if (closed) return;
+      log('warn', 'discovery-read-failed', {
+        error: LameduckError.from(error).message,
+        keptInstances: endpoints.length,
+      });
+      retryTimer = setTimeout(() => void load(), retryDelayMs);
+    } finally {
+      loading = false;
+    }
+  };
+  void load();
+
+  return {
+    get endpoints() {
+      return endpoints;
+    },
+    get loaded() {
+      return loaded;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    whenLoaded() {
+      if (loaded) return Promise.resolve();
+      return new Promise<void>((resolve) => loadedWaiters.push(resolve));
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      listeners.clear();
+      await watcher?.cancel().catch(() => {});
+      if (connection.owned) client.close();
+    },
+  };
+}

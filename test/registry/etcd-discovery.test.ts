@@ -1,0 +1,136 @@
+/**
+ * etcdDiscovery against a real etcd on loopback.
+ *
+ * 1. Records written with etcdctl in each format are discovered; garbage under the prefix is
+ *    skipped with a warning; deletions (key removed, or etcd naming's Op 1) remove the instance.
+ * 2. While etcd is down the last known set stays; once it is back, changes reach discovery.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
+import { etcdDiscovery } from '../../src/registry/etcd-discovery.js';
+import type { RegistryFormat, ServiceEndpoint } from '../../src/registry/formats.js';
+import { createCaptureLogger } from '../helpers/capture-logger.js';
+import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
+
+const run = promisify(execFile);
+
+async function etcdctl(etcd: LocalEtcd, ...args: string[]): Promise<string> {
+  const { stdout } = await run('etcdctl', ['--endpoints', etcd.endpoints.join(','), ...args], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+    timeout: 10_000,
+  });
+  return stdout;
+}
+
+/** Resolves once the discovery's addresses equal `expected` (now or after a change). */
+function addressesBecome(
+  discovery: { endpoints: readonly ServiceEndpoint[]; subscribe(l: () => void): () => void },
+  expected: string[],
+): Promise<void> {
+  const matches = () =>
+    JSON.stringify(discovery.endpoints.map((e) => e.address)) === JSON.stringify(expected);
+  return new Promise((resolve, reject) => {
+    if (matches()) return resolve();
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(
+        new Error(
+          `addresses stayed ${JSON.stringify(discovery.endpoints.map((e) => e.address))}, expected ${JSON.stringify(expected)}`,
+        ),
+      );
+    }, TEST_TIMEOUT_MS);
+    const unsubscribe = discovery.subscribe(() => {
+      if (!matches()) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    });
+  });
+}
+
+const written: Record<RegistryFormat, Array<[string, string]>> = {
+  'etcd-naming': [
+    ['echo/10.0.0.1:50051', '{"Op":0,"Addr":"10.0.0.1:50051","Metadata":null}'],
+    ['echo/10.0.0.2:50051', '{"Addr":"10.0.0.2:50051"}'],
+  ],
+  'go-zero': [
+    ['echo/7587864068988009001', '10.0.0.1:50051'],
+    ['echo/7587864068988009002', '10.0.0.2:50051'],
+  ],
+  kratos: [
+    [
+      '/microservices/echo/a',
+      '{"id":"a","name":"echo","endpoints":["http://10.0.0.1:8000","grpc://10.0.0.1:50051"]}',
+    ],
+    [
+      '/microservices/echo/b',
+      '{"id":"b","name":"echo","endpoints":["grpc://10.0.0.2:50051?isSecure=false"]}',
+    ],
+  ],
+};
+
+test('records written by etcdctl in each format are discovered; garbage is skipped with a warning', async (t) => {
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  for (const format of Object.keys(written) as RegistryFormat[]) {
+    const logger = createCaptureLogger();
+    const discovery = etcdDiscovery({ endpoints: etcd.endpoints, service: 'echo', format, logger });
+    t.after(() => discovery.close());
+    const [first, second] = written[format];
+    assert.ok(first && second);
+    await etcdctl(etcd, 'put', ...first);
+    await discovery.whenLoaded();
+    await addressesBecome(discovery, ['10.0.0.1:50051']);
+    const prefix = format === 'kratos' ? '/microservices/echo/' : 'echo/';
+    await etcdctl(etcd, 'put', `${prefix}garbage`, 'not a registration {');
+    await etcdctl(etcd, 'put', ...second);
+    await addressesBecome(discovery, ['10.0.0.1:50051', '10.0.0.2:50051']);
+    const skipped = await logger.waitFor((r) => r.event === 'registry-record-skipped');
+    assert.equal(skipped.key, `${prefix}garbage`);
+    await etcdctl(etcd, 'del', first[0]);
+    await addressesBecome(discovery, ['10.0.0.2:50051']);
+    await etcdctl(etcd, 'del', '--prefix', prefix);
+    await addressesBecome(discovery, []);
+    await discovery.close();
+  }
+});
+
+test("etcd naming's Op 1 removes the instance", async (t) => {
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const discovery = etcdDiscovery({
+    endpoints: etcd.endpoints,
+    service: 'echo',
+    logger: createCaptureLogger(),
+  });
+  t.after(() => discovery.close());
+  await etcdctl(etcd, 'put', 'echo/10.0.0.1:50051', '{"Op":0,"Addr":"10.0.0.1:50051"}');
+  await addressesBecome(discovery, ['10.0.0.1:50051']);
+  await etcdctl(etcd, 'put', 'echo/10.0.0.1:50051', '{"Op":1,"Addr":"10.0.0.1:50051"}');
+  await addressesBecome(discovery, []);
+});
+
+test('while etcd is down the last known set stays; changes after its return arrive', async (t) => {
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const logger = createCaptureLogger();
+  const discovery = etcdDiscovery({ endpoints: etcd.endpoints, service: 'echo', logger });
+  t.after(() => discovery.close());
+  await etcdctl(etcd, 'put', 'echo/10.0.0.1:50051', '{"Op":0,"Addr":"10.0.0.1:50051"}');
+  await addressesBecome(discovery, ['10.0.0.1:50051']);
+  const [member] = etcd.members;
+  assert.ok(member);
+  await member.stop();
+  const disconnected = await logger.waitFor((r) => r.event === 'discovery-watch-disconnected');
+  assert.equal(disconnected.keptInstances, 1);
+  assert.deepEqual(
+    discovery.endpoints.map((e) => e.address),
+    ['10.0.0.1:50051'],
+  );
+  await member.restart();
+  await etcdctl(etcd, 'put', 'echo/10.0.0.2:50051', '{"Op":0,"Addr":"10.0.0.2:50051"}');
+  await addressesBecome(discovery, ['10.0.0.1:50051', '10.0.0.2:50051']);
+});
