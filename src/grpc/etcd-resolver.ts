@@ -1,0 +1,230 @@
+import { type ChannelOptions, experimental, type ServiceConfig, status } from '@grpc/grpc-js';
+import { LameduckError } from '../errors/lameduck-error.js';
+import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import { type EtcdConnection, prepareEtcdClient } from '../registry/etcd-client.js';
+import { type EtcdDiscovery, etcdDiscovery } from '../registry/etcd-discovery.js';
+import { parseHostPort, type RegistryFormat, type ServiceEndpoint } from '../registry/formats.js';
+
+/** A method (or every method of a service) that is safe to send twice. */
+export interface IdempotentMethod {
+  /** Fully qualified service name, e.g. `echo.v1.Echo`. */
+  service: string;
+  /** One method; every method of the service when left out. */
+  method?: string;
+}
+
+/** Options of {@link registerEtcdResolver}. */
+export interface EtcdResolverOptions {
+  /** The key/value format services register in. Default: `'etcd-naming'`. */
+  format: RegistryFormat;
+  /**
+   * Methods to retry on UNAVAILABLE (up to 3 attempts, on other servers: the call failed or was
+   * refused before it was processed, or the server died under it). Default: none.
+   */
+  idempotentMethods: readonly IdempotentMethod[];
+  /** Hedge the idempotent methods (a second attempt after 100 ms) instead of retrying. */
+  hedging: boolean;
+  /** Replaces the default service config for a service (`etcd:///<service>`). */
+  serviceConfig: ((service: string) => ServiceConfig) | undefined;
+  /** The URI scheme. Default: `'etcd'`. */
+  scheme: string;
+  /** Where resolver events go. Default: JSON lines on stdout. */
+  logger: Logger;
+}
+
+/** Defaults of {@link EtcdResolverOptions}. */
+export const etcdResolverDefaults = {
+  format: 'etcd-naming',
+  idempotentMethods: [],
+  hedging: false,
+  serviceConfig: undefined,
+  scheme: 'etcd',
+} satisfies Partial<EtcdResolverOptions>;
+
+/**
+ * The default service config for a service: round_robin (which sends calls only to READY
+ * servers while any is READY), and for the idempotent methods a retry policy on UNAVAILABLE, or
+ * hedging.
+ */
+export function defaultEtcdServiceConfig(
+  options: Pick<EtcdResolverOptions, 'idempotentMethods' | 'hedging'>,
+): ServiceConfig {
+  const names = options.idempotentMethods.map((m) =>
+    m.method === undefined ? { service: m.service } : { service: m.service, method: m.method },
+  );
+  const policy = options.hedging
+    ? {
+        hedgingPolicy: {
+          maxAttempts: 2,
+          hedgingDelay: '0.1s',
+          nonFatalStatusCodes: ['UNAVAILABLE'],
+        },
+      }
+    : {
+        retryPolicy: {
+          maxAttempts: 3,
+          initialBackoff: '0.05s',
+          maxBackoff: '0.5s',
+          backoffMultiplier: 2,
+          retryableStatusCodes: ['UNAVAILABLE'],
+        },
+      };
+  return {
+    loadBalancingConfig: [{ round_robin: {} }],
+    methodConfig: names.length === 0 ? [] : [{ name: names, ...policy }],
+  } as ServiceConfig;
+}
+
+/**
+ * Channel options that notice a dead or hung server within about a second: an HTTP/2 ping every
+ * second, with or without calls, answered within a second. grpc-js servers accept these pings;
+ * grpc-go servers refuse them (GOAWAY too_many_pings) unless their keepalive enforcement policy
+ * allows them: `keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}`.
+ */
+export const etcdChannelOptions: ChannelOptions = {
+  'grpc.keepalive_time_ms': 1000,
+  'grpc.keepalive_timeout_ms': 1000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+/** What {@link registerEtcdResolver} returns. */
+export interface EtcdResolverRegistration {
+  /** Stops every discovery the resolver started and closes its etcd client. */
+  close(): Promise<void>;
+}
+
+interface SharedDiscovery {
+  discovery: EtcdDiscovery;
+  users: number;
+}
+
+function toEndpoints(endpoints: readonly ServiceEndpoint[]) {
+  return endpoints.flatMap((e) => {
+    const parsed = parseHostPort(e.address);
+    return parsed.ok ? [{ addresses: [{ host: parsed.value.host, port: parsed.value.port }] }] : [];
+  });
+}
+
+/**
+ * Makes `etcd:///<service>` targets work in every grpc-js channel of this process: the channel's
+ * servers are the service's instances in etcd, followed live through {@link etcdDiscovery} (one
+ * discovery per service, shared by the channels). Needs @grpc/grpc-js 1.14 (its resolver API).
+ */
+export function registerEtcdResolver(
+  options: Partial<EtcdResolverOptions> & EtcdConnection,
+): EtcdResolverRegistration {
+  const config: EtcdResolverOptions = {
+    ...etcdResolverDefaults,
+    logger: options.logger ?? createJsonLogger(),
+    ...options,
+  } as EtcdResolverOptions;
+  const { format, scheme, logger } = config;
+  if (typeof experimental.statusOrFromValue !== 'function') {
+    throw new LameduckError(
+      'invalid_state',
+      'grpc: the etcd resolver needs @grpc/grpc-js 1.14 or later (its resolver API)',
+    );
+  }
+  // One client for every service's discovery.
+  const prepared = prepareEtcdClient(options);
+  const client = prepared.create();
+  const shared = new Map<string, SharedDiscovery>();
+  const acquire = (service: string): EtcdDiscovery => {
+    let entry = shared.get(service);
+    if (entry === undefined) {
+      entry = { discovery: etcdDiscovery({ client, service, format, logger }), users: 0 };
+      shared.set(service, entry);
+    }
+    entry.users += 1;
+    return entry.discovery;
+  };
+  const release = (service: string): void => {
+    const entry = shared.get(service);
+    if (entry === undefined) return;
+    entry.users -= 1;
+    if (entry.users > 0) return;
+    shared.delete(service);
+    void entry.discovery.close();
+  };
+  const serviceConfigFor = (service: string): ServiceConfig =>
+    config.serviceConfig?.(service) ?? defaultEtcdServiceConfig(config);
+
+  class EtcdResolver implements experimental.Resolver {
+    private readonly service: string;
+    private discovery: EtcdDiscovery | undefined;
+    private unsubscribe: (() => void) | undefined;
+    // What was last reported: a re-resolution request with nothing new reports nothing, or the
+    // load balancer (which asks again on every subchannel change) and we would loop.
+    private reported: string | undefined;
+
+    constructor(
+      target: experimental.GrpcUri,
+      private readonly listener: experimental.ResolverListener,
+    ) {
+      this.service = target.path.replace(/^\/+/, '');
+    }
+
+    static getDefaultAuthority(target: experimental.GrpcUri): string {
+      return target.path.replace(/^\/+/, '');
+    }
+
+    private report(onlyIfChanged = false): void {
+      const discovery = this.discovery;
+      if (discovery === undefined || !discovery.loaded) return;
+      const current = discovery.endpoints.map((e) => e.address).join(',');
+      if (onlyIfChanged && current === this.reported) return;
+      this.reported = current;
+      const endpoints = toEndpoints(discovery.endpoints);
+      if (endpoints.length === 0) {
+        this.listener(
+          experimental.statusOrFromError({
+            code: status.UNAVAILABLE,
+            details: `no instance of '${this.service}' registered in etcd`,
+          }),
+          {},
+          null,
+          '',
+        );
+        return;
+      }
+      this.listener(
+        experimental.statusOrFromValue(endpoints),
+        {},
+        experimental.statusOrFromValue(serviceConfigFor(this.service)),
+        '',
+      );
+    }
+
+    updateResolution(): void {
+      if (this.discovery === undefined) {
+        const discovery = acquire(this.service);
+        this.discovery = discovery;
+        this.unsubscribe = discovery.subscribe(() => this.report());
+        void discovery.whenLoaded().then(() => {
+          if (this.discovery === discovery) this.report();
+        });
+        return;
+      }
+      // The watch keeps the set current; never synchronously: grpc-js forbids it.
+      queueMicrotask(() => this.report(true));
+    }
+
+    destroy(): void {
+      this.unsubscribe?.();
+      this.unsubscribe = undefined;
+      this.reported = undefined;
+      if (this.discovery !== undefined) release(this.service);
+      this.discovery = undefined;
+    }
+  }
+
+  experimental.registerResolver(scheme, EtcdResolver);
+  return {
+    async close() {
+      const entries = [...shared.values()];
+      shared.clear();
+      await Promise.all(entries.map((e) => e.discovery.close()));
+      if (prepared.owned) client.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Callers that find servers through etcd, under a steady unary load (300 calls/s, 50 ms handler,
+ * 2 s deadline) through an `etcd:///echo` channel:
+ *
+ * 1. Rolling restart, three times: start a new server, wait until it is registered, SIGTERM an
+ *    old one. Zero failed calls; every old server exits 0.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
+import { startLocalEtcd } from '../../src/etcd/index.js';
+import { etcdChannelOptions, registerEtcdResolver } from '../../src/grpc/etcd-resolver.js';
+import { createCaptureLogger } from '../helpers/capture-logger.js';
+import { decodeEchoReply, echoMethods, encodeEchoRequest } from '../helpers/grpc-echo.js';
+import { startGrpcPods } from '../helpers/grpc-pods.js';
+import { waitUntil } from '../helpers/wait-until.js';
+
+test('rolling restart through etcd, three times, under load: zero failed calls', async (t) => {
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const env = {
+    FIXTURE_ETCD_ENDPOINTS: etcd.endpoints.join(','),
+    LAMEDUCK_GRACE_PERIOD_SECONDS: '10',
+  };
+  const resolver = registerEtcdResolver({
+    endpoints: etcd.endpoints,
+    idempotentMethods: [{ service: 'lameduck.example.v1.Echo' }],
+    logger: createCaptureLogger(),
+  });
+  t.after(() => resolver.close());
+  const pods = await startGrpcPods(t, 3, env);
+  await Promise.all(pods.map((pod) => pod.waitForLine((l) => l.event === 'registered')));
+  const load = startGrpcLoad({
+    target: 'etcd:///echo',
+    method: echoMethods.unary,
+    request: encodeEchoRequest({ message: 'load', delay_ms: 50 }),
+    pidOf: (bytes) => String(decodeEchoReply(bytes).pid),
+    ratePerSecond: 300,
+    deadlineMs: 2000,
+    channelOptions: etcdChannelOptions,
+  });
+  t.after(() => load.stop());
+  const served = (pid: number) => load.byPid.get(String(pid)) ?? 0;
+  await waitUntil('every server to answer', () => pods.every((pod) => served(pod.pid) > 30));
+
+  for (const old of [...pods]) {
+    const [fresh] = await startGrpcPods(t, 1, env);
+    assert.ok(fresh);
+    await fresh.waitForLine((l) => l.event === 'registered');
+    old.child.kill('SIGTERM');
+    const exit = await old.exited;
+    assert.equal(exit.code, 0, `old server exit; stderr:\n${old.stderr()}`);
+    await waitUntil('the new server to take calls', () => served(fresh.pid) > 30);
+  }
+  const report = await load.stop();
+  assert.deepEqual(report.failures, [], 'failed calls');
+  assert.equal(report.cutOffAtStop, 0);
+  t.diagnostic(`${report.sent} calls, answered by ${report.byPid.size} servers`);
+});
