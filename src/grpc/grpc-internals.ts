@@ -8,7 +8,7 @@ export type GrpcHttp2Server = Http2Server | Http2SecureServer;
 
 /**
  * The node:http2 servers a grpc-js `Server` listens with. grpc-js keeps them in a private map
- * (`http2Servers`, present from 1.10 through 1.14) and has no public hook for sessions, and the
+ * (`http2Servers`, in 1.14) and has no public hook for sessions, and the
  * drain needs the sessions: to send the GOAWAY notice that moves callers away before the
  * listener closes, which grpc-js can only do by closing it. This is the one place lameduck reads
  * grpc-js internals; a version without them fails at start with this error, never silently.
@@ -18,7 +18,7 @@ export function http2ServersOf(server: GrpcServer): GrpcHttp2Server[] {
   if (!(map instanceof Map)) {
     throw new LameduckError(
       'internal',
-      'grpc: this @grpc/grpc-js version does not keep its http2 servers where lameduck reads them; supported: 1.10 to 1.14',
+      'grpc: this @grpc/grpc-js version does not keep its http2 servers where lameduck reads them; supported: 1.14',
     );
   }
   const servers: GrpcHttp2Server[] = [];

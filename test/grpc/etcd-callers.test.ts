@@ -4,9 +4,11 @@
  *
  * 1. Rolling restart, three times: start a new server, wait until it is registered, SIGTERM an
  *    old one. Zero failed calls; every old server exits 0.
+ * 2. A server SIGKILLed (node crash): zero failed calls (the method is marked idempotent: calls
+ *    cut by the crash are retried on another server).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
 import { startLocalEtcd } from '../../src/etcd/index.js';
 import { etcdChannelOptions, registerEtcdResolver } from '../../src/grpc/etcd-resolver.js';
@@ -15,7 +17,8 @@ import { decodeEchoReply, echoMethods, encodeEchoRequest } from '../helpers/grpc
 import { startGrpcPods } from '../helpers/grpc-pods.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
-test('rolling restart through etcd, three times, under load: zero failed calls', async (t) => {
+/** etcd, three registered servers and a steady load through `etcd:///echo`, torn down after. */
+async function startEtcdFleet(t: TestContext) {
   const etcd = await startLocalEtcd();
   t.after(() => etcd.stop());
   const env = {
@@ -42,7 +45,12 @@ test('rolling restart through etcd, three times, under load: zero failed calls',
   t.after(() => load.stop());
   const served = (pid: number) => load.byPid.get(String(pid)) ?? 0;
   await waitUntil('every server to answer', () => pods.every((pod) => served(pod.pid) > 30));
+  return { env, pods, load, served };
+}
 
+test('rolling restart through etcd, three times, under load: zero failed calls', async (t) => {
+  // 1.
+  const { env, pods, load, served } = await startEtcdFleet(t);
   for (const old of [...pods]) {
     const [fresh] = await startGrpcPods(t, 1, env);
     assert.ok(fresh);
@@ -56,4 +64,19 @@ test('rolling restart through etcd, three times, under load: zero failed calls',
   assert.deepEqual(report.failures, [], 'failed calls');
   assert.equal(report.cutOffAtStop, 0);
   t.diagnostic(`${report.sent} calls, answered by ${report.byPid.size} servers`);
+});
+
+test('a server SIGKILLed under load: zero failed idempotent calls', async (t) => {
+  // 2. No deregistration: its lease stays until the TTL; the callers see the connection drop.
+  const { pods, load, served } = await startEtcdFleet(t);
+  const [crashed, ...others] = pods as [(typeof pods)[0], ...typeof pods];
+  crashed.child.kill('SIGKILL');
+  await crashed.exited;
+  const before = others.map((pod) => served(pod.pid));
+  await waitUntil('the others to answer 300 more calls each', () =>
+    others.every((pod, i) => served(pod.pid) > (before[i] ?? 0) + 300),
+  );
+  const report = await load.stop();
+  assert.deepEqual(report.failures, [], 'failed calls');
+  t.diagnostic(`${report.sent} calls`);
 });
