@@ -6,9 +6,12 @@
  *    old one. Zero failed calls; every old server exits 0.
  * 2. A server SIGKILLed (node crash): zero failed calls (the method is marked idempotent: calls
  *    cut by the crash are retried on another server).
+ * 3. A server SIGSTOPped for 10 s (node hang), then SIGCONTed: zero failed calls; it serves
+ *    again afterwards (registered again if its lease expired meanwhile).
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
 import { startLocalEtcd } from '../../src/etcd/index.js';
 import { etcdChannelOptions, registerEtcdResolver } from '../../src/grpc/etcd-resolver.js';
@@ -76,6 +79,24 @@ test('a server SIGKILLed under load: zero failed idempotent calls', async (t) =>
   await waitUntil('the others to answer 300 more calls each', () =>
     others.every((pod, i) => served(pod.pid) > (before[i] ?? 0) + 300),
   );
+  const report = await load.stop();
+  assert.deepEqual(report.failures, [], 'failed calls');
+  t.diagnostic(`${report.sent} calls`);
+});
+
+test('a server SIGSTOPped for 10 s then resumed: zero failed calls, and it rejoins', async (t) => {
+  // 3. The hung server keeps its connections open: only the 1 s keepalive notices it.
+  const { pods, load, served } = await startEtcdFleet(t);
+  const [hung] = pods;
+  assert.ok(hung);
+  hung.child.kill('SIGSTOP');
+  t.after(() => hung.child.kill('SIGCONT'));
+  const servedBefore = served(hung.pid);
+  // The hang lasts 10 s: the scenario's length, not a wait for something to happen.
+  await delay(10_000);
+  assert.ok(served(hung.pid) <= servedBefore + 5, 'the hung server answered while stopped');
+  hung.child.kill('SIGCONT');
+  await waitUntil('the resumed server to answer again', () => served(hung.pid) > servedBefore + 30);
   const report = await load.stop();
   assert.deepEqual(report.failures, [], 'failed calls');
   t.diagnostic(`${report.sent} calls`);
