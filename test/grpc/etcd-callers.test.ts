@@ -10,10 +10,14 @@
  *    again afterwards (registered again if its lease expired meanwhile).
  * 5. All of etcd stopped for 20 s, then restarted: calls keep flowing to the last known servers,
  *    and every server is registered again within 2 s of etcd's return.
+ * 6. Garbage written under the service's prefix with etcdctl while calls flow: skipped with a
+ *    warning, no crash, no failed call.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
 import { startLocalEtcd } from '../../src/etcd/index.js';
 import { etcdChannelOptions, registerEtcdResolver } from '../../src/grpc/etcd-resolver.js';
@@ -21,6 +25,8 @@ import { createCaptureLogger } from '../helpers/capture-logger.js';
 import { decodeEchoReply, echoMethods, encodeEchoRequest } from '../helpers/grpc-echo.js';
 import { startGrpcPods } from '../helpers/grpc-pods.js';
 import { waitUntil } from '../helpers/wait-until.js';
+
+const run = promisify(execFile);
 
 /** etcd, three registered servers and a steady load through `etcd:///echo`, torn down after. */
 async function startEtcdFleet(t: TestContext) {
@@ -30,10 +36,11 @@ async function startEtcdFleet(t: TestContext) {
     FIXTURE_ETCD_ENDPOINTS: etcd.endpoints.join(','),
     LAMEDUCK_GRACE_PERIOD_SECONDS: '10',
   };
+  const logger = createCaptureLogger();
   const resolver = registerEtcdResolver({
     endpoints: etcd.endpoints,
     idempotentMethods: [{ service: 'lameduck.example.v1.Echo' }],
-    logger: createCaptureLogger(),
+    logger,
   });
   t.after(() => resolver.close());
   const pods = await startGrpcPods(t, 3, env);
@@ -50,7 +57,7 @@ async function startEtcdFleet(t: TestContext) {
   t.after(() => load.stop());
   const served = (pid: number) => load.byPid.get(String(pid)) ?? 0;
   await waitUntil('every server to answer', () => pods.every((pod) => served(pod.pid) > 30));
-  return { etcd, env, pods, load, served };
+  return { etcd, env, pods, load, served, logger };
 }
 
 test('rolling restart through etcd, three times, under load: zero failed calls', async (t) => {
@@ -132,4 +139,25 @@ test('etcd stopped for 20 s: calls keep flowing; every server registered again w
   t.diagnostic(
     `registered again after ${registeredAgainMs.map(Math.round).join(', ')} ms; ${report.sent} calls`,
   );
+});
+
+test('garbage under the prefix while calls flow: skipped with a warning, no failed call', async (t) => {
+  // 6.
+  const { etcd, pods, load, served, logger } = await startEtcdFleet(t);
+  await run(
+    'etcdctl',
+    ['--endpoints', etcd.endpoints.join(','), 'put', 'echo/garbage', '{"Addr":42'],
+    {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      timeout: 10_000,
+    },
+  );
+  const skipped = await logger.waitFor((r) => r.event === 'registry-record-skipped');
+  assert.equal(skipped.key, 'echo/garbage');
+  const before = pods.map((pod) => served(pod.pid));
+  await waitUntil('every server to answer 100 more calls', () =>
+    pods.every((pod, i) => served(pod.pid) > (before[i] ?? 0) + 100),
+  );
+  const report = await load.stop();
+  assert.deepEqual(report.failures, [], 'failed calls');
 });
