@@ -13,7 +13,6 @@ import type {
   LameDuckAware,
   Nudger,
   Participant,
-  StopOutcome,
   TrafficSource,
 } from '../lifecycle/participant.js';
 import { waitForDrain } from './drain-wait.js';

@@ -57,3 +57,20 @@ export function prepareEtcdClient(connection: EtcdConnection): { create(): Etcd3
   const options = etcdClientOptions(connection);
   return { create: () => new Etcd3(options), owned: true };
 }
+
+/**
+ * `work`, or an `unavailable` error naming `what` after `timeoutMs`: etcd3 documents a dial
+ * timeout it does not use, so every call is bounded here. The abandoned call settles later,
+ * unobserved.
+ */
+export function boundEtcdCall<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  work.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new LameduckError('unavailable', `etcd: ${what} took over ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

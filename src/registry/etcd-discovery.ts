@@ -1,7 +1,7 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
-import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import { boundEtcdCall, type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
 import {
   type RegistryFormat,
   registryCodec,
@@ -164,18 +164,11 @@ export function etcdDiscovery(
     loading = true;
     clearTimeout(retryTimer);
     try {
-      const read = client.getAll().prefix(prefix).exec();
-      read.catch(() => {});
-      let timer: NodeJS.Timeout | undefined;
-      const response = await Promise.race([
-        read,
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(
-            () => reject(new LameduckError('unavailable', `read took over ${callTimeoutMs} ms`)),
-            callTimeoutMs,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
+      const response = await boundEtcdCall(
+        client.getAll().prefix(prefix).exec(),
+        callTimeoutMs,
+        'read of the prefix',
+      );
       byKey.clear();
       for (const kv of response.kvs) apply(kv.key.toString(), kv.value.toString());
       publish();

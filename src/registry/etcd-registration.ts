@@ -8,7 +8,7 @@ import type {
   ReadinessGate,
   ServingAware,
 } from '../lifecycle/participant.js';
-import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import { boundEtcdCall, type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
 import { parseHostPort, type RegistryFormat, registryCodec, registryFormats } from './formats.js';
 
 /** Options of {@link etcdRegistration}. */
@@ -59,19 +59,6 @@ export type EtcdRegistrationParticipant = Participant &
     /** Resolves when the instance is (again) registered. */
     whenRegistered(): Promise<void>;
   };
-
-function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  // The abandoned call settles later; its outcome is nobody's.
-  work.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new LameduckError('unavailable', `etcd: ${what} took over ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 function validate(options: EtcdRegistrationOptions): void {
   const problems: string[] = [];
@@ -175,20 +162,20 @@ export function etcdRegistration(
     current.on('lost', (error) => onLost(current, error.message));
     try {
       const address = addressNow();
-      const leaseId = await withTimeout(current.grant(), callTimeoutMs, 'lease grant');
+      const leaseId = await boundEtcdCall(current.grant(), callTimeoutMs, 'lease grant');
       const record = codec.encode(
         service,
         { address, metadata: config.metadata },
         { leaseId, id: config.instanceId ?? `${hostname()}-${address}` },
       );
-      await withTimeout(
+      await boundEtcdCall(
         Promise.resolve(current.put(record.key).value(record.value)),
         callTimeoutMs,
         'put',
       );
       if (state !== 'registering') {
         // Lame duck began meanwhile: take the key back at once.
-        await withTimeout(current.revoke(), callTimeoutMs, 'lease revoke').catch(() => {});
+        await boundEtcdCall(current.revoke(), callTimeoutMs, 'lease revoke').catch(() => {});
         dropLease(current);
         return;
       }
@@ -239,7 +226,7 @@ export function etcdRegistration(
       if (current === undefined) return;
       clearTimeout(lossTimer);
       try {
-        await withTimeout(current.revoke(), callTimeoutMs, 'lease revoke');
+        await boundEtcdCall(current.revoke(), callTimeoutMs, 'lease revoke');
         log('info', 'deregistered');
       } catch (error) {
         log('warn', 'deregistration-failed', {

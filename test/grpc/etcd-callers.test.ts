@@ -14,19 +14,16 @@
  *    warning, no crash, no failed call.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
 import { startLocalEtcd } from '../../src/etcd/index.js';
 import { etcdChannelOptions, registerEtcdResolver } from '../../src/grpc/etcd-resolver.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
+import { etcdctl } from '../helpers/etcdctl.js';
 import { decodeEchoReply, echoMethods, encodeEchoRequest } from '../helpers/grpc-echo.js';
 import { startGrpcPods } from '../helpers/grpc-pods.js';
 import { waitUntil } from '../helpers/wait-until.js';
-
-const run = promisify(execFile);
 
 /** etcd, three registered servers and a steady load through `etcd:///echo`, torn down after. */
 async function startEtcdFleet(t: TestContext) {
@@ -144,14 +141,7 @@ test('etcd stopped for 20 s: calls keep flowing; every server registered again w
 test('garbage under the prefix while calls flow: skipped with a warning, no failed call', async (t) => {
   // 6.
   const { etcd, pods, load, served, logger } = await startEtcdFleet(t);
-  await run(
-    'etcdctl',
-    ['--endpoints', etcd.endpoints.join(','), 'put', 'echo/garbage', '{"Addr":42'],
-    {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      timeout: 10_000,
-    },
-  );
+  await etcdctl(etcd, 'put', 'echo/garbage', '{"Addr":42');
   const skipped = await logger.waitFor((r) => r.event === 'registry-record-skipped');
   assert.equal(skipped.key, 'echo/garbage');
   const before = pods.map((pod) => served(pod.pid));

@@ -5,15 +5,13 @@
  *    servers round robin while one gets SIGTERM, and sees no failure.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { waitForInFlight } from '../helpers/admin-in-flight.js';
+import { startChildProcess } from '../helpers/child-service.js';
 import { createEchoClient } from '../helpers/grpc-echo.js';
 import { startGrpcPods, staticTarget } from '../helpers/grpc-pods.js';
-import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 
 const pythonClient = fileURLToPath(new URL('../fixtures/grpc_echo_client.py', import.meta.url));
 
@@ -57,45 +55,19 @@ test('a python3-grpcio client through a SIGTERM to one of two servers sees no fa
   const pods = await startGrpcPods(t, 2, { LAMEDUCK_GRACE_PERIOD_SECONDS: '10' });
   const [leaving] = pods;
   assert.ok(leaving);
-  const client = spawn('/usr/bin/python3', [pythonClient, staticTarget(pods), '200', '20'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const clientExited = new Promise<number | null>((resolve) => client.once('exit', resolve));
-  t.after(async () => {
-    if (client.exitCode === null) client.kill('SIGKILL');
-    await clientExited;
-  });
-  let stderr = '';
-  client.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters = new Set<() => void>();
-  createInterface({ input: client.stdout }).on('line', (text) => {
-    lines.push(JSON.parse(text) as Record<string, unknown>);
-    for (const wake of waiters) wake();
-  });
-  const nextLine = (event: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const check = (): void => {
-        const found = lines.find((l) => l.event === event);
-        if (found === undefined) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`python client: no ${event} line; stderr:\n${stderr}`));
-      }, TEST_TIMEOUT_MS);
-      waiters.add(check);
-      check();
-    });
+  const client = startChildProcess(
+    '/usr/bin/python3',
+    [pythonClient, staticTarget(pods), '200', '20'],
+    {},
+    { stdin: 'pipe' },
+  );
+  t.after(() => client.kill());
+  const nextLine = (event: string) => client.waitForLine((l) => l.event === event);
 
   await nextLine('client-started');
   leaving.child.kill('SIGTERM');
   const exit = await leaving.exited;
-  client.stdin.end();
+  client.child.stdin?.end();
   const report = await nextLine('client-report');
 
   assert.equal(exit.code, 0, `server exit code; stderr:\n${leaving.stderr()}`);

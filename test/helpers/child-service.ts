@@ -23,9 +23,22 @@ export interface ChildService {
 
 /** Starts `node --import tsx <script>` with `env` added to the environment. */
 export function startChildService(script: string, env: Record<string, string>): ChildService {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  return startChildProcess(process.execPath, ['--import', 'tsx', script], env);
+}
+
+/**
+ * Starts `command` with `args` and `env` added to the environment, its standard output read as
+ * JSON lines; `stdin: 'pipe'` leaves standard input open for the test (`child.stdin`).
+ */
+export function startChildProcess(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { stdin: 'ignore' | 'pipe' } = { stdin: 'ignore' },
+): ChildService {
+  const child = spawn(command, args, {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin, 'pipe', 'pipe'],
   });
   const lines: LogLine[] = [];
   const waiters = new Set<{ predicate: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();

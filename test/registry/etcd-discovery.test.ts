@@ -6,24 +6,13 @@
  * 2. While etcd is down the last known set stays; once it is back, changes reach discovery.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
+import { startLocalEtcd } from '../../src/etcd/index.js';
 import { etcdDiscovery } from '../../src/registry/etcd-discovery.js';
 import type { RegistryFormat, ServiceEndpoint } from '../../src/registry/formats.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
+import { etcdctl } from '../helpers/etcdctl.js';
 import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
-
-const run = promisify(execFile);
-
-async function etcdctl(etcd: LocalEtcd, ...args: string[]): Promise<string> {
-  const { stdout } = await run('etcdctl', ['--endpoints', etcd.endpoints.join(','), ...args], {
-    env: { ...process.env, ETCDCTL_API: '3' },
-    timeout: 10_000,
-  });
-  return stdout;
-}
 
 /** Resolves once the discovery's addresses equal `expected` (now or after a change). */
 function addressesBecome(

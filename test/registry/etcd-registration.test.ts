@@ -11,25 +11,14 @@
  * 6. Bad options are refused, naming the setting.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { type TestContext, test } from 'node:test';
-import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
 import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
 import { createLifecycle, type LameduckError } from '../../src/index.js';
 import { etcdRegistration } from '../../src/registry/etcd-registration.js';
 import type { RegistryFormat } from '../../src/registry/formats.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
-
-const run = promisify(execFile);
-
-async function etcdctl(etcd: LocalEtcd, ...args: string[]): Promise<string> {
-  const { stdout } = await run('etcdctl', ['--endpoints', etcd.endpoints.join(','), ...args], {
-    env: { ...process.env, ETCDCTL_API: '3' },
-    timeout: 10_000,
-  });
-  return stdout;
-}
+import { etcdctl } from '../helpers/etcdctl.js';
 
 async function setup(
   t: TestContext,
