@@ -6,6 +6,9 @@
  * 2. A lease revoked behind its back (etcdctl) is noticed, reported not ready, and replaced.
  * 3. etcd down: the loss is noticed within one TTL (etcd3 alone waits two), the instance reports
  *    not ready, and registers again soon after etcd returns.
+ * 3b. A loss etcd never saw (its replies held back while the keepalives reach it): once the
+ *    instance is registered again, the old lease is revoked, so go-zero's key naming the old
+ *    lease does not linger as a second entry until it expires.
  * 4. etcd unreachable at shutdown: the revoke gives up within callTimeoutMs; the shutdown goes on.
  * 5. Each format is written in the shape the Go code expects, as etcdctl reads it.
  * 6. Bad options are refused, naming the setting.
@@ -19,16 +22,24 @@ import { etcdRegistration } from '../../src/registry/etcd-registration.js';
 import type { RegistryFormat } from '../../src/registry/formats.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
 import { etcdctl } from '../helpers/etcdctl.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 async function setup(
   t: TestContext,
-  options: { format?: RegistryFormat; leaseTtlSeconds?: number; etcd?: LocalEtcd } = {},
+  options: {
+    format?: RegistryFormat;
+    leaseTtlSeconds?: number;
+    etcd?: LocalEtcd;
+    /** Where the client connects instead of etcd's own endpoints (a proxy). */
+    endpoints?: string[];
+  } = {},
 ) {
   const etcd = options.etcd ?? (await startLocalEtcd());
   if (options.etcd === undefined) t.after(() => etcd.stop());
   const logger = createCaptureLogger();
   const registration = etcdRegistration({
-    endpoints: etcd.endpoints,
+    endpoints: options.endpoints ?? etcd.endpoints,
     service: 'echo',
     address: '127.0.0.1:50051',
     metadata: { zone: 'a' },
@@ -109,6 +120,42 @@ test('etcd down: loss noticed within one TTL, not ready, registered again soon a
     `registered again ${Math.round(reRegisteredAfterMs)} ms after etcd returned`,
   );
   assert.equal(life.ready, true);
+});
+
+test('a loss etcd never saw: the old lease is revoked once registered again', async (t) => {
+  // 3b. TTL 5 s: left alone, the old lease would outlive the new registration by over 3 s.
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const proxy = await startTcpProxy(etcd.endpoints[0] ?? '');
+  t.after(() => proxy.close());
+  const { registration, life, logger } = await setup(t, {
+    etcd,
+    endpoints: [proxy.url],
+    format: 'go-zero',
+    leaseTtlSeconds: 5,
+  });
+  await life.start();
+  await registration.whenRegistered();
+  const oldKey = registration.registeredKey;
+  const from = logger.records.length;
+  proxy.holdReplies();
+  await logger.waitFor((r) => r.event === 'registration-lost', { from });
+  assert.equal(
+    await etcdctl(etcd, 'get', '--keys-only', oldKey ?? ''),
+    `${oldKey}\n\n`,
+    'etcd still holds the old key',
+  );
+  proxy.releaseReplies();
+  await logger.waitFor((r) => r.event === 'registered', { from });
+  const registeredAtMs = performance.now();
+  const newKey = registration.registeredKey;
+  assert.notEqual(newKey, oldKey);
+  await waitUntil(
+    'only the new key to be left',
+    async () => (await etcdctl(etcd, 'get', '--prefix', '--keys-only', 'echo/')).trim() === newKey,
+  );
+  const goneAfterMs = performance.now() - registeredAtMs;
+  assert.ok(goneAfterMs < 1500, `the old key was gone ${Math.round(goneAfterMs)} ms after`);
 });
 
 test('etcd unreachable at shutdown: the revoke gives up in time and the shutdown goes on', async (t) => {
