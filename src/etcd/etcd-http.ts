@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import { LameduckError } from '../errors/lameduck-error.js';
 
 /** What one etcd member says about itself in `/v3/maintenance/status`. */
@@ -18,9 +19,10 @@ export async function isEtcdHealthy(
   clientUrl: string,
   requestTimeoutMs: number,
   signal?: AbortSignal,
+  caPem?: string,
 ): Promise<boolean> {
   try {
-    const body = await requestJson('GET', `${clientUrl}/health`, requestTimeoutMs, signal);
+    const body = await requestJson('GET', `${clientUrl}/health`, requestTimeoutMs, signal, caPem);
     return isRecord(body) && body.health === 'true';
   } catch (error) {
     if (signal?.aborted) throw error;
@@ -37,9 +39,10 @@ export async function getEtcdMemberStatus(
   clientUrl: string,
   requestTimeoutMs: number,
   signal?: AbortSignal,
+  caPem?: string,
 ): Promise<EtcdMemberStatus> {
   const url = `${clientUrl}/v3/maintenance/status`;
-  const body = await requestJson('POST', url, requestTimeoutMs, signal);
+  const body = await requestJson('POST', url, requestTimeoutMs, signal, caPem);
   const header = isRecord(body) ? body.header : undefined;
   const memberId = isRecord(header) ? header.member_id : undefined;
   const leaderId = isRecord(body) ? (body.leader ?? '0') : undefined;
@@ -51,18 +54,23 @@ export async function getEtcdMemberStatus(
 
 /**
  * One request on a fresh connection (`agent: false`): no keep-alive socket outlives the call,
- * so polling a member leaves nothing behind that could keep the process alive.
+ * so polling a member leaves nothing behind that could keep the process alive. An `https://`
+ * URL is checked against `caPem`.
  */
 function requestJson(
   method: 'GET' | 'POST',
   url: string,
   requestTimeoutMs: number,
   signal?: AbortSignal,
+  caPem?: string,
 ): Promise<unknown> {
   const signals = [AbortSignal.timeout(requestTimeoutMs)];
   if (signal !== undefined) signals.push(signal);
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method, agent: false, signal: AbortSignal.any(signals) });
+    const options = { method, agent: false, signal: AbortSignal.any(signals) } as const;
+    const request = url.startsWith('https:')
+      ? https.request(url, { ...options, ca: caPem })
+      : http.request(url, options);
     request.once('error', (cause) => {
       reject(new LameduckError('unavailable', `etcd: ${method} ${url} failed`, { cause }));
     });

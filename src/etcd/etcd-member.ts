@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { isEtcdHealthy } from './etcd-http.js';
+import { type EtcdMemberStatus, getEtcdMemberStatus, isEtcdHealthy } from './etcd-http.js';
 import { type GuardedExit, type GuardedProcess, spawnGuarded } from './spawn-guarded.js';
 import { createStderrTail } from './stderr-tail.js';
 
@@ -14,6 +14,16 @@ const PROBE_TIMEOUT_MS = 1_000;
 const PROBE_INTERVAL_MS = 50;
 
 /** One etcd process of a {@link LocalEtcd}. */
+/** A certificate the local etcd serves its clients with (TLS tests). */
+export interface LocalEtcdClientTls {
+  /** PEM certificate for the client URLs' host (127.0.0.1). */
+  certPath: string;
+  /** Its PEM private key. */
+  keyPath: string;
+  /** The PEM CA that signed it (the certificate itself, when self-signed). */
+  caPem: string;
+}
+
 export interface LocalEtcdMember {
   /** The member name passed as `--name` (`m0`, `m1`, …). */
   readonly name: string;
@@ -83,6 +93,8 @@ export interface EtcdMemberConfig {
   heartbeatIntervalMs: number;
   /** `--election-timeout`. */
   electionTimeoutMs: number;
+  /** Serve clients over TLS (`--cert-file`, `--key-file`); the CA checks the health probes. */
+  clientTls: LocalEtcdClientTls | undefined;
   /** The bound of `waitHealthy()` and `restart()`. */
   startTimeoutMs: number;
   /** How long `stop()` waits after SIGTERM before SIGKILL. */
@@ -114,7 +126,8 @@ export class EtcdMember implements LocalEtcdMember {
   constructor(config: EtcdMemberConfig) {
     this.#config = config;
     this.name = config.name;
-    this.clientUrl = `http://${config.host}:${config.clientPort}`;
+    const clientScheme = config.clientTls === undefined ? 'http' : 'https';
+    this.clientUrl = `${clientScheme}://${config.host}:${config.clientPort}`;
     this.peerUrl = `http://${config.host}:${config.peerPort}`;
     this.dataDir = config.dataDir;
   }
@@ -176,6 +189,9 @@ export class EtcdMember implements LocalEtcdMember {
       ...['--initial-cluster-token', c.clusterToken],
       ...['--heartbeat-interval', String(c.heartbeatIntervalMs)],
       ...['--election-timeout', String(c.electionTimeoutMs)],
+      ...(c.clientTls === undefined
+        ? []
+        : ['--cert-file', c.clientTls.certPath, '--key-file', c.clientTls.keyPath]),
     ];
     let child: GuardedProcess;
     try {
@@ -204,6 +220,16 @@ export class EtcdMember implements LocalEtcdMember {
    * Polls `/health` until it answers `true`. Rejects with `unavailable` when the process exits
    * first or `timeoutMs` passes, and with `aborted` when `signal` aborts; stops nothing itself.
    */
+  /** This member's id and its view of the leader; see {@link getEtcdMemberStatus}. */
+  status(requestTimeoutMs: number, signal?: AbortSignal): Promise<EtcdMemberStatus> {
+    return getEtcdMemberStatus(
+      this.clientUrl,
+      requestTimeoutMs,
+      signal,
+      this.#config.clientTls?.caPem,
+    );
+  }
+
   async waitHealthy(signal?: AbortSignal, timeoutMs = this.#config.startTimeoutMs): Promise<void> {
     const state = this.#state;
     if (state.kind !== 'running') {
@@ -224,7 +250,9 @@ export class EtcdMember implements LocalEtcdMember {
           );
         }
         const probeMs = Math.min(PROBE_TIMEOUT_MS, remainingMs);
-        if (await isEtcdHealthy(this.clientUrl, probeMs, signal)) return;
+        if (await isEtcdHealthy(this.clientUrl, probeMs, signal, this.#config.clientTls?.caPem)) {
+          return;
+        }
         // Wake early when the process exits, so an early exit is reported at once.
         await Promise.race([
           delay(Math.min(PROBE_INTERVAL_MS, remainingMs), undefined, { signal }),

@@ -3,8 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { getEtcdMemberStatus } from './etcd-http.js';
-import { EtcdMember, isAddressInUseError, type LocalEtcdMember } from './etcd-member.js';
+import {
+  EtcdMember,
+  isAddressInUseError,
+  type LocalEtcdClientTls,
+  type LocalEtcdMember,
+} from './etcd-member.js';
 import { findExecutable } from './find-executable.js';
 import { findFreePorts } from './free-port.js';
 
@@ -42,6 +46,12 @@ export interface LocalEtcdOptions {
    */
   electionTimeoutMs?: number;
   /**
+   * Serve clients over TLS with this certificate: `endpoints` become `https://` URLs. Peers
+   * still talk plain HTTP (loopback only).
+   * Default: none (plain HTTP).
+   */
+  clientTls?: LocalEtcdClientTls;
+  /**
    * Aborts the start: every process started so far is stopped, the temporary directory is
    * removed, and the promise rejects with `aborted`.
    * Default: none.
@@ -57,7 +67,7 @@ export const localEtcdDefaults = {
   stopTimeoutMs: 5_000,
   heartbeatIntervalMs: 100,
   electionTimeoutMs: 1_000,
-} as const satisfies Required<Omit<LocalEtcdOptions, 'signal'>>;
+} as const satisfies Required<Omit<LocalEtcdOptions, 'signal' | 'clientTls'>>;
 
 /** A running local etcd cluster (one or more members) that a test started for itself. */
 export interface LocalEtcd {
@@ -135,10 +145,11 @@ export function startLocalEtcdCluster(options: LocalEtcdOptions = {}): Promise<L
   return startLocalEtcd({ ...options, members: options.members ?? 3 });
 }
 
-type ResolvedOptions = Required<Omit<LocalEtcdOptions, 'signal'>>;
+type ResolvedOptions = Required<Omit<LocalEtcdOptions, 'signal' | 'clientTls'>> &
+  Pick<LocalEtcdOptions, 'clientTls'>;
 
 function resolveOptions(options: LocalEtcdOptions): ResolvedOptions {
-  const config: ResolvedOptions = { ...localEtcdDefaults };
+  const config: ResolvedOptions = { ...localEtcdDefaults, clientTls: options.clientTls };
   for (const key of Object.keys(localEtcdDefaults) as Array<keyof ResolvedOptions>) {
     if (options[key] !== undefined) Object.assign(config, { [key]: options[key] });
   }
@@ -191,6 +202,7 @@ async function startAttempt(
           clusterToken: path.basename(rootDir),
           heartbeatIntervalMs: config.heartbeatIntervalMs,
           electionTimeoutMs: config.electionTimeoutMs,
+          clientTls: config.clientTls,
           startTimeoutMs: config.startTimeoutMs,
           stopTimeoutMs: config.stopTimeoutMs,
         }),
@@ -251,7 +263,7 @@ async function findLeader(
       const running = members.filter((member) => member.isRunning());
       const answers = await Promise.all(
         running.map((member) =>
-          getEtcdMemberStatus(member.clientUrl, STATUS_TIMEOUT_MS, signal).then(
+          member.status(STATUS_TIMEOUT_MS, signal).then(
             (status) => ({ member, status }),
             () => undefined,
           ),
