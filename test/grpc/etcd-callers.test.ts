@@ -104,7 +104,7 @@ test('a server SIGKILLed under load: zero failed idempotent calls', async (t) =>
 
 test('a server SIGSTOPped for 10 s then resumed: zero failed calls, and it rejoins', async (t) => {
   // 3. The hung server keeps its connections open: only the 1 s keepalive notices it.
-  const { pods, load, served } = await startEtcdFleet(t);
+  const { etcd, pods, load, served } = await startEtcdFleet(t);
   const [hung] = pods;
   assert.ok(hung);
   hung.child.kill('SIGSTOP');
@@ -115,6 +115,11 @@ test('a server SIGSTOPped for 10 s then resumed: zero failed calls, and it rejoi
   assert.ok(served(hung.pid) <= servedBefore + 5, 'the hung server answered while stopped');
   hung.child.kill('SIGCONT');
   await waitUntil('the resumed server to answer again', () => served(hung.pid) > servedBefore + 30);
+  // Registered: under its old lease if that outlived the hang, else under a new one.
+  const hungKey = `echo/127.0.0.1:${hung.port}`;
+  await waitUntil('the resumed server to be registered', async () =>
+    (await registeredKeys(etcd)).some((key) => key.startsWith(`${hungKey} `)),
+  );
   const report = await load.stop();
   assert.deepEqual(report.failures, [], 'failed calls');
   t.diagnostic(`${report.sent} calls`);
