@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { createLintCommand } from './lint-command.js';
 import { createPrestopCommand } from './prestop-command.js';
 
 const packageJson = JSON.parse(
@@ -12,6 +13,7 @@ const program = new Command('lameduck')
     'graceful shutdown for services on Kubernetes: leave and rejoin traffic without failing a request',
   )
   .version(packageJson.version)
+  .addCommand(createLintCommand())
   .addCommand(createPrestopCommand());
 
 await program.parseAsync(process.argv);

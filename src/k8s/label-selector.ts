@@ -1,0 +1,28 @@
+import type { LabelSelector } from './workload.js';
+
+/** Whether `labels` satisfy `selector` (every matchLabels entry and every expression). */
+export function selectorMatches(
+  selector: LabelSelector,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  const entries = Object.entries(selector.matchLabels);
+  if (entries.length === 0 && selector.matchExpressions.length === 0) return false;
+  return (
+    entries.every(([key, value]) => labels[key] === value) &&
+    selector.matchExpressions.every(({ key, operator, values }) => {
+      const value = labels[key];
+      switch (operator) {
+        case 'In':
+          return value !== undefined && values.includes(value);
+        case 'NotIn':
+          return value === undefined || !values.includes(value);
+        case 'Exists':
+          return value !== undefined;
+        case 'DoesNotExist':
+          return value === undefined;
+        default:
+          return false;
+      }
+    })
+  );
+}

@@ -1,0 +1,156 @@
+/**
+ * Reads Kubernetes manifests (multi-document YAML or JSON) into {@link ManifestObject}s that
+ * remember where each of their nodes sits, and reports what cannot be read with file and line.
+ * Pure: the caller reads the files.
+ */
+import { type Document, isNode, LineCounter, type Node, parseAllDocuments } from 'yaml';
+
+/** Where something is in a manifest file; lines and columns count from 1. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A path into a manifest object, as `yaml`'s `getIn` takes it: keys and sequence indexes. */
+export type ManifestPath = ReadonlyArray<string | number>;
+
+/** One Kubernetes object from a manifest file, with the document it came from. */
+export interface ManifestObject {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly name: string;
+  /** `metadata.namespace`, or `undefined` (the namespace the manifest is applied to). */
+  readonly namespace: string | undefined;
+  /** The object as plain data. */
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly file: string;
+  /** The `yaml` document: fixes edit it, so comments and formatting stay. */
+  readonly document: Document;
+  /** Where the object sits in its document: `[]`, or `['items', 3]` in a `List`. */
+  readonly pathInDocument: ManifestPath;
+  /**
+   * Where `path` is; when it is absent, where its deepest present ancestor is (so a finding
+   * about a missing field points at the object that lacks it).
+   */
+  locate(path: ManifestPath): SourceLocation;
+}
+
+/** A manifest file, read: its objects, and what could not be read. */
+export interface LoadedManifest {
+  readonly file: string;
+  readonly text: string;
+  readonly documents: readonly Document[];
+  readonly objects: readonly ManifestObject[];
+  readonly problems: readonly ManifestProblem[];
+}
+
+/** Something in a file that is not valid YAML or not a Kubernetes object. */
+export interface ManifestProblem {
+  readonly message: string;
+  readonly location: SourceLocation;
+}
+
+/** Kubernetes' `List` kinds (`kubectl get -o yaml` output) hold their objects under `items`. */
+const listKindPattern = /List$/;
+
+/** Parses `text` (the content of `file`; `-` for standard input). Never throws. */
+export function loadManifest(file: string, text: string): LoadedManifest {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const position = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  const objects: ManifestObject[] = [];
+  const problems: ManifestProblem[] = [];
+  // parseAllDocuments returns an EmptyStream (no documents) for empty input: nothing to read.
+  for (const document of Array.isArray(documents) ? documents : []) {
+    const [firstError] = document.errors;
+    if (firstError !== undefined) {
+      problems.push({
+        message: `not valid YAML: ${firstError.message.split('\n')[0]}`,
+        location: position(firstError.pos[0]),
+      });
+      continue;
+    }
+    const documentStart = position(document.range[0]);
+    if (document.contents === null) continue; // an empty document (`---` at the end, comments)
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      problems.push({
+        message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        location: documentStart,
+      });
+      continue;
+    }
+    const locate = (path: ManifestPath): SourceLocation => {
+      for (let length = path.length; length >= 0; length -= 1) {
+        const node = document.getIn(path.slice(0, length), true);
+        if (isNode(node) && node.range) return position((node as Node).range?.[0] ?? 0);
+      }
+      return documentStart;
+    };
+    collectObjects(value, [], document, file, locate, objects, problems);
+  }
+  return { file, text, documents: Array.isArray(documents) ? documents : [], objects, problems };
+}
+
+function collectObjects(
+  value: unknown,
+  path: ManifestPath,
+  document: Document,
+  file: string,
+  locateInDocument: (path: ManifestPath) => SourceLocation,
+  objects: ManifestObject[],
+  problems: ManifestProblem[],
+): void {
+  const at = locateInDocument(path);
+  if (!isRecord(value)) {
+    problems.push({ message: 'not a Kubernetes object (expected a mapping)', location: at });
+    return;
+  }
+  const { kind, apiVersion } = value;
+  if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
+    problems.push({ message: 'not a Kubernetes object (no kind or apiVersion)', location: at });
+    return;
+  }
+  if (listKindPattern.test(kind) && Array.isArray(value.items)) {
+    for (const [index, item] of value.items.entries()) {
+      collectObjects(
+        item,
+        [...path, 'items', index],
+        document,
+        file,
+        locateInDocument,
+        objects,
+        problems,
+      );
+    }
+    return;
+  }
+  const metadata = isRecord(value.metadata) ? value.metadata : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  if (name === '') {
+    problems.push({ message: `${kind} has no metadata.name`, location: at });
+    return;
+  }
+  objects.push({
+    kind,
+    apiVersion,
+    name,
+    namespace: typeof metadata.namespace === 'string' ? metadata.namespace : undefined,
+    value,
+    file,
+    document,
+    pathInDocument: path,
+    locate: (relative) => locateInDocument([...path, ...relative]),
+  });
+}
+
+/** A plain object (a YAML mapping), not an array or null. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import { shutdownBudgetRule } from './shutdown-budget.js';
+
+const rules = [shutdownBudgetRule];
+const lint = (yaml: string) => lintTexts({ 'app.yaml': yaml }, rules);
+
+test('a lameduck service whose grace period setting matches passes', () => {
+  assert.deepEqual(lint(cleanLameduckManifest).findings, []);
+});
+
+test('LAMEDUCK_GRACE_PERIOD_SECONDS above the grace period is an error, fixed to match', () => {
+  const yaml = cleanLameduckManifest.replace('value: "45"', 'value: "60"');
+  const { findings, manifests } = lint(yaml);
+  assert.equal(findings.length, 1);
+  const [finding] = findings;
+  assert.equal(finding?.ruleId, 'shutdown-budget');
+  assert.match(
+    finding?.message ?? '',
+    /LAMEDUCK_GRACE_PERIOD_SECONDS is 60 but terminationGracePeriodSeconds \(45 s\) leaves 45 s: lameduck plans a shutdown that SIGKILL cuts short/,
+  );
+  assert.equal(finding?.location.line, 37);
+  const fixed = applyFixes(findings, manifests)['app.yaml'] ?? '';
+  assert.match(fixed, /value: "45"/);
+  assert.match(fixed, /^# a lameduck gRPC service/);
+  assert.deepEqual(lint(fixed).findings, []);
+});
+
+test('an unset LAMEDUCK_GRACE_PERIOD_SECONDS with a 45 s grace period gets the env added', () => {
+  const yaml = cleanLameduckManifest.replace(
+    / {12}- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n {14}value: "45"\n/,
+    '',
+  );
+  const { findings, manifests } = lint(yaml);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]?.message ?? '', /unset \(lameduck assumes 30\)/);
+  const fixed = applyFixes(findings, manifests)['app.yaml'] ?? '';
+  assert.deepEqual(lint(fixed).findings, []);
+});
+
+test('a preStop sleep as long as the grace period is an error', () => {
+  const yaml = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api }
+spec:
+  template:
+    metadata: { labels: { app: api } }
+    spec:
+      containers:
+        - name: api
+          image: api:1
+          lifecycle:
+            preStop:
+              exec:
+                command: ["sh", "-c", "sleep 30"]
+`;
+  const { findings, manifests } = lint(yaml);
+  assert.equal(findings.length, 1);
+  assert.match(
+    findings[0]?.message ?? '',
+    /sleeps 30 s, all of the default terminationGracePeriodSeconds \(30 s\)/,
+  );
+  assert.equal(findings[0]?.location.line, 13);
+  const fixed = applyFixes(findings, manifests)['app.yaml'] ?? '';
+  assert.match(fixed, /terminationGracePeriodSeconds: 42/);
+});
+
+test('a sleep before a lameduck app: its grace setting must be what the sleep leaves', () => {
+  const yaml = cleanLameduckManifest.replace(
+    /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/,
+    'sleep:\n                seconds: 10',
+  );
+  const { findings } = lint(yaml);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]?.message ?? '', /less the preStop sleep of 10 s, leaves 35 s/);
+});
+
+test('Spring: preStop + timeout-per-shutdown-phase over the grace period is an error', () => {
+  const yaml = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: shop }
+spec:
+  template:
+    metadata: { labels: { app: shop } }
+    spec:
+      containers:
+        - name: shop
+          image: shop:1
+          env:
+            - { name: SERVER_SHUTDOWN, value: graceful }
+          lifecycle:
+            preStop:
+              sleep: { seconds: 10 }
+`;
+  const { findings } = lint(yaml);
+  assert.equal(findings.length, 1);
+  assert.match(
+    findings[0]?.message ?? '',
+    /need 42 s, more than the default terminationGracePeriodSeconds \(30 s\)/,
+  );
+  const passing = yaml.replace(
+    'env:',
+    'env:\n            - { name: SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE, value: 15s }',
+  );
+  assert.deepEqual(lint(passing).findings, []);
+});

@@ -1,0 +1,124 @@
+/**
+ * What a container's manifest says about its shutdown timing: how long its preStop hook holds
+ * SIGTERM back, and how long the app itself takes after SIGTERM (lameduck's env, or Spring's).
+ */
+import type { ContainerView, LifecycleHandler } from './workload.js';
+
+/** Kubernetes' default `terminationGracePeriodSeconds`. */
+export const defaultGracePeriodSeconds = 30;
+
+/** lameduck's own default grace period, used when `LAMEDUCK_GRACE_PERIOD_SECONDS` is unset. */
+export const lameduckDefaultGracePeriodSeconds = 30;
+
+/** lameduck's preStop endpoint on the admin port. */
+export const lameduckPrestopPath = '/lameduck/prestop';
+
+/** How a preStop hook delays SIGTERM. */
+export type PreStopDelay =
+  | { kind: 'none' }
+  /** A fixed sleep: the native action, `exec: [sleep, N]`, or a shell running `sleep N`. */
+  | { kind: 'fixed'; seconds: number; how: 'sleep-action' | 'exec-sleep' | 'shell-sleep' }
+  /** lameduck's adaptive hook: returns when traffic is quiet (httpGet or `lameduck prestop`). */
+  | { kind: 'lameduck'; how: 'httpGet' | 'exec' }
+  /** Some other hook: its length cannot be read from the manifest. */
+  | { kind: 'other' };
+
+const shellNames = new Set(['sh', 'bash', 'ash', 'dash', 'zsh', 'busybox']);
+
+/** The program name of an argv element: `/bin/sh` → `sh`. */
+export function programName(argument: string | undefined): string {
+  return (argument ?? '').split('/').pop() ?? '';
+}
+
+/** Whether `command` runs a shell with `-c` (`["sh", "-c", "…"]`); returns the script. */
+export function shellScript(command: readonly string[]): string | undefined {
+  const [program, ...rest] = command;
+  if (!shellNames.has(programName(program))) return undefined;
+  const flagIndex = rest.findIndex((argument) => /^-[a-z]*c[a-z]*$/.test(argument));
+  return flagIndex === -1 ? undefined : rest[flagIndex + 1];
+}
+
+/** Reads how `handler` delays SIGTERM. */
+export function preStopDelay(handler: LifecycleHandler | undefined): PreStopDelay {
+  if (handler === undefined) return { kind: 'none' };
+  switch (handler.kind) {
+    case 'sleep':
+      return { kind: 'fixed', seconds: handler.seconds, how: 'sleep-action' };
+    case 'httpGet':
+      return handler.path === lameduckPrestopPath
+        ? { kind: 'lameduck', how: 'httpGet' }
+        : { kind: 'other' };
+    case 'exec':
+      return execDelay(handler.command);
+    default:
+      return { kind: 'other' };
+  }
+}
+
+function execDelay(command: readonly string[]): PreStopDelay {
+  if (programName(command[0]) === 'sleep') {
+    const seconds = durationSeconds(command[1] ?? '');
+    return seconds === undefined
+      ? { kind: 'other' }
+      : { kind: 'fixed', seconds, how: 'exec-sleep' };
+  }
+  if (command.includes('prestop') && command.some((argument) => argument.includes('lameduck'))) {
+    return { kind: 'lameduck', how: 'exec' };
+  }
+  const script = shellScript(command);
+  if (script === undefined) return { kind: 'other' };
+  const sleeps = [...script.matchAll(/(?:^|[\s;&|(])sleep\s+(\d+(?:\.\d+)?[smh]?)\b/g)];
+  if (sleeps.length === 0) return { kind: 'other' };
+  const seconds = sleeps.reduce((sum, match) => sum + (durationSeconds(match[1] ?? '') ?? 0), 0);
+  return { kind: 'fixed', seconds, how: 'shell-sleep' };
+}
+
+/**
+ * Reads a duration as `sleep`, Go and Spring write them: `15`, `15s`, `1.5s`, `500ms`, `2m`,
+ * `1h`. Returns seconds, or `undefined` when it is not one.
+ */
+export function durationSeconds(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (match === null) return undefined;
+  const amount = Number(match[1]);
+  const unitSeconds = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] ?? 's'] ?? 1;
+  return amount * unitSeconds;
+}
+
+/** What the app does after SIGTERM, as far as its env tells. */
+export type AppShutdown =
+  /** A lameduck service: its whole shutdown fits in its grace period setting. */
+  | { kind: 'lameduck'; gracePeriodSeconds: number; gracePeriodSet: boolean }
+  /** Spring Boot graceful shutdown: up to `timeout-per-shutdown-phase` per phase. */
+  | { kind: 'spring'; phaseTimeoutSeconds: number }
+  | { kind: 'unknown' };
+
+/** Spring Boot's default `spring.lifecycle.timeout-per-shutdown-phase`. */
+const springDefaultPhaseSeconds = 30;
+
+/** Reads the app's shutdown settings from the container's env. */
+export function appShutdown(container: ContainerView, delay: PreStopDelay): AppShutdown {
+  const lameduckGrace = container.env.get('LAMEDUCK_GRACE_PERIOD_SECONDS');
+  const usesLameduck =
+    delay.kind === 'lameduck' ||
+    [...container.env.keys()].some((name) => name.startsWith('LAMEDUCK_'));
+  if (usesLameduck) {
+    const seconds = lameduckGrace === undefined ? undefined : Number(lameduckGrace);
+    return seconds !== undefined && Number.isFinite(seconds)
+      ? { kind: 'lameduck', gracePeriodSeconds: seconds, gracePeriodSet: true }
+      : {
+          kind: 'lameduck',
+          gracePeriodSeconds: lameduckDefaultGracePeriodSeconds,
+          gracePeriodSet: false,
+        };
+  }
+  if (container.env.get('SERVER_SHUTDOWN') === 'graceful') {
+    const phase = container.env.get('SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE');
+    return {
+      kind: 'spring',
+      phaseTimeoutSeconds:
+        (phase === undefined ? undefined : durationSeconds(phase)) ?? springDefaultPhaseSeconds,
+    };
+  }
+  return { kind: 'unknown' };
+}

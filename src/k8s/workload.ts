@@ -1,0 +1,280 @@
+/**
+ * Typed views of the objects the linter (and the drill) reason about: workloads with a pod
+ * template, their containers, Services and PodDisruptionBudgets. A view reads the plain data
+ * leniently: a field of the wrong type reads as absent, and the rules say what is missing.
+ * Every view keeps its object and its path, so findings and fixes know where it is.
+ */
+import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
+
+/** Kinds whose pod template is read, and where the template sits. */
+const podTemplatePaths: Readonly<Record<string, ManifestPath>> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  // Argo Rollouts and similar controllers keep a Deployment-shaped template.
+  Rollout: ['spec', 'template'],
+};
+
+/** A lifecycle handler (`preStop`), as the kubelet runs it. */
+export type LifecycleHandler =
+  | { kind: 'exec'; command: readonly string[] }
+  | { kind: 'httpGet'; path: string; port: string | number | undefined; host: string | undefined }
+  | { kind: 'sleep'; seconds: number }
+  | { kind: 'tcpSocket' }
+  | { kind: 'unknown' };
+
+/** A probe (readiness, liveness or startup) with Kubernetes' defaults filled in. */
+export interface ProbeView {
+  /** The handler, for comparisons: readiness identical to liveness. */
+  handler: Readonly<Record<string, unknown>>;
+  periodSeconds: number;
+  failureThreshold: number;
+  timeoutSeconds: number;
+  initialDelaySeconds: number;
+}
+
+/** One container of a pod template. */
+export interface ContainerView {
+  readonly name: string;
+  readonly image: string;
+  readonly command: readonly string[] | undefined;
+  readonly args: readonly string[] | undefined;
+  /** Literal env values; `valueFrom` entries are in `envFrom`. */
+  readonly env: ReadonlyMap<string, string>;
+  /** Where each env name sits in the `env` list (for findings that point at it). */
+  readonly envIndexes: ReadonlyMap<string, number>;
+  /** Env names set from a field ref, with the field (`HOST_IP` → `status.hostIP`). */
+  readonly envFieldRefs: ReadonlyMap<string, string>;
+  readonly preStop: LifecycleHandler | undefined;
+  readonly readinessProbe: ProbeView | undefined;
+  readonly livenessProbe: ProbeView | undefined;
+  readonly startupProbe: ProbeView | undefined;
+  /** Whether it is a native sidecar (an init container with `restartPolicy: Always`). */
+  readonly sidecar: boolean;
+  /** Path of this container in its object (`['spec','template','spec','containers',0]`). */
+  readonly path: ManifestPath;
+}
+
+/** A workload: an object that runs pods from a template. */
+export interface WorkloadView {
+  readonly object: ManifestObject;
+  readonly kind: string;
+  readonly name: string;
+  /** `spec.replicas` (default 1); `undefined` for a DaemonSet (one per node). */
+  readonly replicas: number | undefined;
+  /** The pod template's labels. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** The pod template's annotations. */
+  readonly podAnnotations: Readonly<Record<string, string>>;
+  /** The object's own annotations. */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** `terminationGracePeriodSeconds`, or `undefined` when unset (Kubernetes uses 30). */
+  readonly terminationGracePeriodSeconds: number | undefined;
+  readonly containers: readonly ContainerView[];
+  /** The pod spec as data (affinity, topologySpreadConstraints, …). */
+  readonly podSpec: Readonly<Record<string, unknown>>;
+  /** Path of the pod spec in the object. */
+  readonly podSpecPath: ManifestPath;
+}
+
+/** A Service with a selector (one without selects no pods and is ignored). */
+export interface ServiceView {
+  readonly object: ManifestObject;
+  readonly selector: Readonly<Record<string, string>>;
+}
+
+/** A PodDisruptionBudget. */
+export interface PdbView {
+  readonly object: ManifestObject;
+  readonly selector: LabelSelector;
+  readonly minAvailable: number | string | undefined;
+  readonly maxUnavailable: number | string | undefined;
+}
+
+/** A label selector (`matchLabels` and `matchExpressions`). */
+export interface LabelSelector {
+  matchLabels: Readonly<Record<string, string>>;
+  matchExpressions: ReadonlyArray<{ key: string; operator: string; values: readonly string[] }>;
+}
+
+/** Kubernetes' probe defaults (core/v1 Probe). */
+const probeDefaults = {
+  periodSeconds: 10,
+  failureThreshold: 3,
+  timeoutSeconds: 1,
+  initialDelaySeconds: 0,
+};
+
+/** The workload view of `object`, or `undefined` when its kind has no pod template. */
+export function readWorkload(object: ManifestObject): WorkloadView | undefined {
+  const templatePath = podTemplatePaths[object.kind];
+  if (templatePath === undefined) return undefined;
+  const spec = record(object.value.spec);
+  const template = record(spec.template);
+  const templateMetadata = record(template.metadata);
+  const podSpec = record(template.spec);
+  const podSpecPath = [...templatePath, 'spec'];
+  const containers = [
+    ...list(podSpec.initContainers).flatMap((value, index) => {
+      const container = record(value);
+      // Only native sidecars keep running beside the app; plain init containers are over by then.
+      if (container.restartPolicy !== 'Always') return [];
+      return [readContainer(container, [...podSpecPath, 'initContainers', index], true)];
+    }),
+    ...list(podSpec.containers).map((value, index) =>
+      readContainer(record(value), [...podSpecPath, 'containers', index], false),
+    ),
+  ];
+  return {
+    object,
+    kind: object.kind,
+    name: object.name,
+    replicas: object.kind === 'DaemonSet' ? undefined : (integer(spec.replicas) ?? 1),
+    podLabels: stringMap(templateMetadata.labels),
+    podAnnotations: stringMap(templateMetadata.annotations),
+    annotations: stringMap(record(object.value.metadata).annotations),
+    terminationGracePeriodSeconds: integer(podSpec.terminationGracePeriodSeconds),
+    containers,
+    podSpec,
+    podSpecPath,
+  };
+}
+
+/** The Service view of `object`, or `undefined` when it is not a Service with a selector. */
+export function readService(object: ManifestObject): ServiceView | undefined {
+  if (object.kind !== 'Service') return undefined;
+  const selector = stringMap(record(object.value.spec).selector);
+  return Object.keys(selector).length === 0 ? undefined : { object, selector };
+}
+
+/** The PDB view of `object`, or `undefined` when it is not a PodDisruptionBudget. */
+export function readPdb(object: ManifestObject): PdbView | undefined {
+  if (object.kind !== 'PodDisruptionBudget') return undefined;
+  const spec = record(object.value.spec);
+  return {
+    object,
+    selector: readLabelSelector(spec.selector),
+    minAvailable: intOrPercent(spec.minAvailable),
+    maxUnavailable: intOrPercent(spec.maxUnavailable),
+  };
+}
+
+/** Reads a `LabelSelector`; garbage reads as the empty selector. */
+export function readLabelSelector(value: unknown): LabelSelector {
+  const selector = record(value);
+  return {
+    matchLabels: stringMap(selector.matchLabels),
+    matchExpressions: list(selector.matchExpressions).flatMap((entry) => {
+      const expression = record(entry);
+      if (typeof expression.key !== 'string' || typeof expression.operator !== 'string') return [];
+      return [
+        {
+          key: expression.key,
+          operator: expression.operator,
+          values: list(expression.values).filter((v): v is string => typeof v === 'string'),
+        },
+      ];
+    }),
+  };
+}
+
+function readContainer(
+  container: Record<string, unknown>,
+  path: ManifestPath,
+  sidecar: boolean,
+): ContainerView {
+  const env = new Map<string, string>();
+  const envFieldRefs = new Map<string, string>();
+  const envIndexes = new Map<string, number>();
+  for (const [index, entry] of list(container.env).entries()) {
+    const variable = record(entry);
+    if (typeof variable.name !== 'string') continue;
+    envIndexes.set(variable.name, index);
+    if (variable.value !== undefined) env.set(variable.name, String(variable.value));
+    const fieldPath = record(record(variable.valueFrom).fieldRef).fieldPath;
+    if (typeof fieldPath === 'string') envFieldRefs.set(variable.name, fieldPath);
+  }
+  const lifecycle = record(container.lifecycle);
+  return {
+    name: typeof container.name === 'string' ? container.name : '',
+    image: typeof container.image === 'string' ? container.image : '',
+    command: stringList(container.command),
+    args: stringList(container.args),
+    env,
+    envIndexes,
+    envFieldRefs,
+    preStop: lifecycle.preStop === undefined ? undefined : readHandler(record(lifecycle.preStop)),
+    readinessProbe: readProbe(container.readinessProbe),
+    livenessProbe: readProbe(container.livenessProbe),
+    startupProbe: readProbe(container.startupProbe),
+    sidecar,
+    path,
+  };
+}
+
+function readHandler(handler: Record<string, unknown>): LifecycleHandler {
+  if (handler.exec !== undefined) {
+    return { kind: 'exec', command: stringList(record(handler.exec).command) ?? [] };
+  }
+  if (handler.httpGet !== undefined) {
+    const get = record(handler.httpGet);
+    const port = get.port;
+    return {
+      kind: 'httpGet',
+      path: typeof get.path === 'string' ? get.path : '/',
+      port: typeof port === 'string' || typeof port === 'number' ? port : undefined,
+      host: typeof get.host === 'string' ? get.host : undefined,
+    };
+  }
+  if (handler.sleep !== undefined) {
+    return { kind: 'sleep', seconds: integer(record(handler.sleep).seconds) ?? 0 };
+  }
+  if (handler.tcpSocket !== undefined) return { kind: 'tcpSocket' };
+  return { kind: 'unknown' };
+}
+
+function readProbe(value: unknown): ProbeView | undefined {
+  if (!isRecord(value)) return undefined;
+  const { periodSeconds, failureThreshold, timeoutSeconds, initialDelaySeconds, ...rest } = value;
+  const handler = Object.fromEntries(
+    Object.entries(rest).filter(
+      ([key]) => !['successThreshold', 'terminationGracePeriodSeconds'].includes(key),
+    ),
+  );
+  return {
+    handler,
+    periodSeconds: integer(periodSeconds) ?? probeDefaults.periodSeconds,
+    failureThreshold: integer(failureThreshold) ?? probeDefaults.failureThreshold,
+    timeoutSeconds: integer(timeoutSeconds) ?? probeDefaults.timeoutSeconds,
+    initialDelaySeconds: integer(initialDelaySeconds) ?? probeDefaults.initialDelaySeconds,
+  };
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return isRecord(value) ? value : {};
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function stringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.map((item) => String(item));
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
+}
+
+function integer(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}
+
+function intOrPercent(value: unknown): number | string | undefined {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^\d+%$/.test(value)) return value;
+  return undefined;
+}
