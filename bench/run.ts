@@ -8,9 +8,11 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Benchmark } from './benchmark.js';
+import { benchmark as deadServerDetection } from './dead-server-detection.js';
 import { benchmark as grpcOverhead } from './grpc-overhead.js';
 import { benchmark as grpcStreamShutdown } from './grpc-stream-shutdown.js';
 import { benchmark as httpOverhead } from './http-overhead.js';
+import { benchmark as lintManifests } from './lint-manifests.js';
 import { writeResultsFile } from './results-file.js';
 import { benchmark as shutdownTime } from './shutdown-time.js';
 import { formatSummaryTable, type SummarySection } from './summary-table.js';
@@ -20,6 +22,8 @@ const benchmarks: readonly Benchmark[] = [
   grpcOverhead,
   shutdownTime,
   grpcStreamShutdown,
+  deadServerDetection,
+  lintManifests,
 ];
 
 // A benchmark that ignores its aborted signal must not hang `make bench`: past its bound plus

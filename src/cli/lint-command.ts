@@ -1,11 +1,12 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text as readStream } from 'node:stream/consumers';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { lintManifests } from '../k8s/lint.js';
-import { type LoadedManifest, loadManifest } from '../k8s/manifest-loader.js';
+import { type LintReport, lintManifests } from '../k8s/lint.js';
+import { type LoadedManifest, loadManifest, renderManifest } from '../k8s/manifest-loader.js';
 import { countBySeverity, formatJson, formatText } from '../k8s/report-format.js';
 import { lintRules } from '../k8s/rules/index.js';
+import { formatSarif } from '../k8s/sarif-format.js';
 
 /** The Kubernetes version assumed when `--k8s-version` is not given: the newest we know. */
 export const defaultK8sVersion = '1.35';
@@ -45,16 +46,30 @@ async function readTargets(target: string): Promise<Array<{ file: string; text: 
   return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, 'utf8') })));
 }
 
+type OutputFormat = 'text' | 'json' | 'sarif';
+
+interface LintCommandOptions {
+  format: OutputFormat;
+  k8sVersion: readonly [number, number];
+  disable: string[];
+  fix: boolean;
+  dryRun: boolean;
+}
+
 /**
  * `lameduck lint`: checks Kubernetes manifests for the mistakes that drop requests at shutdown.
- * Exit code 1 when there is an error finding (or a file cannot be read), 0 otherwise.
+ * With `--fix`, applies the safe fixes (in place, or to standard output with `--dry-run` or for
+ * standard input) and reports what is left. Exit code 1 when an error finding remains or a file
+ * cannot be read, 0 otherwise.
  */
-export function createLintCommand(): Command {
+export function createLintCommand(version: string): Command {
   return new Command('lint')
     .description('check Kubernetes manifests for the mistakes that drop requests at shutdown')
     .argument('[paths...]', 'manifest files or directories; - for standard input', ['-'])
     .addOption(
-      new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'),
+      new Option('--format <format>', 'output format')
+        .choices(['text', 'json', 'sarif'])
+        .default('text'),
     )
     .option(
       '--k8s-version <version>',
@@ -68,35 +83,81 @@ export function createLintCommand(): Command {
       collectRuleIds,
       [],
     )
-    .action(
-      async (
-        paths: string[],
-        options: {
-          format: 'text' | 'json';
-          k8sVersion: readonly [number, number];
-          disable: string[];
-        },
-      ) => {
-        const manifests: LoadedManifest[] = [];
-        let unreadable = false;
-        for (const target of paths) {
-          try {
-            for (const { file, text } of await readTargets(target))
-              manifests.push(loadManifest(file, text));
-          } catch (error) {
-            process.stderr.write(
-              `lameduck lint: cannot read ${target}: ${error instanceof Error ? error.message : String(error)}\n`,
-            );
-            unreadable = true;
-          }
-        }
-        const report = lintManifests(manifests, {
+    .option('--fix', 'apply the safe fixes to the files, keeping comments', false)
+    .option('--dry-run', 'with --fix: print the fixed manifests instead of writing them', false)
+    .action(async (paths: string[], options: LintCommandOptions) => {
+      const { manifests, unreadable } = await readManifests(paths);
+      const lint = () =>
+        lintManifests(manifests, {
           rules: lintRules,
           disabled: new Set(options.disable),
           settings: { k8sVersion: options.k8sVersion },
         });
-        process.stdout.write(options.format === 'json' ? formatJson(report) : formatText(report));
-        if (unreadable || countBySeverity(report.findings).error > 0) process.exitCode = 1;
-      },
-    );
+      let report = lint();
+      let reportStream: NodeJS.WritableStream = process.stdout;
+      if (options.fix) {
+        const fixed = applyFixes(report, manifests);
+        const printed = options.dryRun ? fixed : fixed.filter((file) => file.file === '-');
+        for (const file of printed) process.stdout.write(file.text);
+        if (printed.length > 0) reportStream = process.stderr;
+        if (!options.dryRun)
+          await Promise.all(fixed.filter((f) => f.file !== '-').map(writeAtomically));
+        // What is left: the fixed documents, linted again.
+        manifests.splice(
+          0,
+          manifests.length,
+          ...fixed.map((file) => loadManifest(file.file, file.text)),
+        );
+        report = lint();
+      }
+      reportStream.write(formatReport(report, options.format, version));
+      if (unreadable || countBySeverity(report.findings).error > 0) process.exitCode = 1;
+    });
+}
+
+async function readManifests(paths: readonly string[]) {
+  const manifests: LoadedManifest[] = [];
+  let unreadable = false;
+  for (const target of paths) {
+    try {
+      for (const { file, text } of await readTargets(target))
+        manifests.push(loadManifest(file, text));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`lameduck lint: cannot read ${target}: ${reason}\n`);
+      unreadable = true;
+    }
+  }
+  return { manifests, unreadable };
+}
+
+/** Applies every fix and returns the new text of each file a fix changed. */
+function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
+  const changed = new Set<string>();
+  for (const finding of report.findings) {
+    if (finding.fix === undefined) continue;
+    finding.fix.apply();
+    changed.add(finding.location.file);
+  }
+  return manifests
+    .filter((manifest) => changed.has(manifest.file))
+    .map((manifest) => ({ file: manifest.file, text: renderManifest(manifest) }));
+}
+
+/** Writes beside the file, then renames: a crash never leaves a half-written manifest. */
+async function writeAtomically({ file, text }: { file: string; text: string }): Promise<void> {
+  const temporary = `${file}.lameduck-${process.pid}.tmp`;
+  await writeFile(temporary, text);
+  await rename(temporary, file);
+}
+
+function formatReport(report: LintReport, format: OutputFormat, version: string): string {
+  switch (format) {
+    case 'json':
+      return formatJson(report);
+    case 'sarif':
+      return formatSarif(report, lintRules, version);
+    default:
+      return formatText(report);
+  }
 }

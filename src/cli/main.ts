@@ -13,7 +13,7 @@ const program = new Command('lameduck')
     'graceful shutdown for services on Kubernetes: leave and rejoin traffic without failing a request',
   )
   .version(packageJson.version)
-  .addCommand(createLintCommand())
+  .addCommand(createLintCommand(packageJson.version))
   .addCommand(createPrestopCommand());
 
 await program.parseAsync(process.argv);

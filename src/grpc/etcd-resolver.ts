@@ -76,7 +76,7 @@ export function defaultEtcdServiceConfig(
 }
 
 /**
- * Channel options that notice a dead or hung server within about a second: an HTTP/2 ping every
+ * Channel options that notice a dead or hung server within 1 to 2 s: an HTTP/2 ping every
  * second, with or without calls, answered within a second. grpc-js servers accept these pings;
  * grpc-go servers refuse them (GOAWAY too_many_pings) unless their keepalive enforcement policy
  * allows them: `keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}`.

@@ -150,6 +150,11 @@ function collectObjects(
   });
 }
 
+/** The manifest's documents as text again, with every edit made to them since loading. */
+export function renderManifest(manifest: LoadedManifest): string {
+  return manifest.documents.map((document) => document.toString()).join('');
+}
+
 /** A plain object (a YAML mapping), not an array or null. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,6 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { lintManifests } from '../../src/k8s/lint.js';
 import type { Finding, LintRule } from '../../src/k8s/lint-rule.js';
-import { type LoadedManifest, loadManifest } from '../../src/k8s/manifest-loader.js';
+import {
+  type LoadedManifest,
+  loadManifest,
+  renderManifest,
+} from '../../src/k8s/manifest-loader.js';
 
 /** Lints YAML texts (file name → text) with `rules`; returns the findings and the manifests. */
 export function lintTexts(
@@ -23,94 +28,14 @@ export function applyFixes(
   manifests: readonly LoadedManifest[],
 ): Record<string, string> {
   for (const finding of findings) finding.fix?.apply();
-  return Object.fromEntries(
-    manifests.map((manifest) => [
-      manifest.file,
-      manifest.documents.map((d) => d.toString()).join(''),
-    ]),
-  );
+  return Object.fromEntries(manifests.map((manifest) => [manifest.file, renderManifest(manifest)]));
 }
 
 /**
- * A Deployment behind a Service, written so every rule passes; tests break one thing at a time
- * with `replace`.
+ * The recommended manifest of a lameduck service (`examples/k8s/passport.yaml`, the README's way
+ * to deploy): every rule passes on it; tests break one thing at a time with `replace`.
  */
-export const cleanLameduckManifest = `# a lameduck gRPC service, deployed the recommended way
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: passport
-spec:
-  replicas: 3
-  strategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxSurge: 1
-      maxUnavailable: 0
-  selector:
-    matchLabels:
-      app: passport
-  template:
-    metadata:
-      labels:
-        app: passport
-    spec:
-      terminationGracePeriodSeconds: 45
-      topologySpreadConstraints:
-        - maxSkew: 1
-          topologyKey: kubernetes.io/hostname
-          whenUnsatisfiable: DoNotSchedule
-          labelSelector:
-            matchLabels:
-              app: passport
-      containers:
-        - name: passport
-          image: registry.example.com/passport:1.4.2
-          ports:
-            - containerPort: 50051
-            - containerPort: 9901
-          env:
-            - name: LAMEDUCK_GRACE_PERIOD_SECONDS
-              value: "45"
-            - name: HOST_IP
-              valueFrom:
-                fieldRef:
-                  fieldPath: status.hostIP
-          lifecycle:
-            preStop:
-              httpGet:
-                path: /lameduck/prestop
-                port: 9901
-          readinessProbe:
-            httpGet:
-              path: /readyz
-              port: 9901
-            periodSeconds: 2
-            failureThreshold: 1
-          livenessProbe:
-            httpGet:
-              path: /livez
-              port: 9901
-            periodSeconds: 10
-            failureThreshold: 3
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: passport
-spec:
-  selector:
-    app: passport
-  ports:
-    - port: 50051
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: passport
-spec:
-  maxUnavailable: 1
-  selector:
-    matchLabels:
-      app: passport
-`;
+export const cleanLameduckManifest = readFileSync(
+  new URL('../../examples/k8s/passport.yaml', import.meta.url),
+  'utf8',
+);
