@@ -102,6 +102,29 @@ test("etcd naming's Op 1 removes the instance", async (t) => {
   await addressesBecome(discovery, []);
 });
 
+test('an address named by two keys stays until both are gone; a key that moves address moves it', async (t) => {
+  // go-zero keys name the lease: a re-registration leaves two keys for one address for a while.
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const discovery = etcdDiscovery({
+    endpoints: etcd.endpoints,
+    service: 'echo',
+    format: 'go-zero',
+    logger: createCaptureLogger(),
+  });
+  t.after(() => discovery.close());
+  await etcdctl(etcd, 'put', 'echo/1', '10.0.0.9:50051');
+  await etcdctl(etcd, 'put', 'echo/2', '10.0.0.9:50051');
+  await etcdctl(etcd, 'put', 'echo/3', '10.0.0.10:50051');
+  // Code-unit order: '10.0.0.10' sorts before '10.0.0.9'.
+  await addressesBecome(discovery, ['10.0.0.10:50051', '10.0.0.9:50051']);
+  await etcdctl(etcd, 'del', 'echo/1');
+  await etcdctl(etcd, 'put', 'echo/3', '10.0.0.11:50051');
+  await addressesBecome(discovery, ['10.0.0.11:50051', '10.0.0.9:50051']);
+  await etcdctl(etcd, 'del', 'echo/2');
+  await addressesBecome(discovery, ['10.0.0.11:50051']);
+});
+
 test('while etcd is down the last known set stays; changes after its return arrive', async (t) => {
   const etcd = await startLocalEtcd();
   t.after(() => etcd.stop());
