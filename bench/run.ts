@@ -9,6 +9,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Benchmark } from './benchmark.js';
 import { benchmark as deadServerDetection } from './dead-server-detection.js';
+import { benchmark as etcdPropagation } from './etcd-propagation.js';
 import { benchmark as grpcOverhead } from './grpc-overhead.js';
 import { benchmark as grpcStreamShutdown } from './grpc-stream-shutdown.js';
 import { benchmark as httpOverhead } from './http-overhead.js';
@@ -22,6 +23,7 @@ const benchmarks: readonly Benchmark[] = [
   grpcOverhead,
   shutdownTime,
   grpcStreamShutdown,
+  etcdPropagation,
   deadServerDetection,
   lintManifests,
 ];

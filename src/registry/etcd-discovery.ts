@@ -109,15 +109,13 @@ export function etcdDiscovery(
   // change O(log n) plus one array copy with thousands of instances (bench/etcd-propagation.ts).
   const withEndpoint = (endpoint: ServiceEndpoint): boolean => {
     const { index, found } = searchByAddress(endpoints, endpoint.address);
-    const next = [...endpoints];
-    next.splice(index, found ? 1 : 0, endpoint);
-    endpoints = next;
+    endpoints = endpoints.toSpliced(index, found ? 1 : 0, endpoint);
     return !found;
   };
   const withoutAddress = (address: string): boolean => {
     const { index, found } = searchByAddress(endpoints, address);
     if (!found) return false;
-    endpoints = [...endpoints.slice(0, index), ...endpoints.slice(index + 1)];
+    endpoints = endpoints.toSpliced(index, 1);
     return true;
   };
 
