@@ -17,11 +17,12 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
-import { createLifecycle, type LameduckError } from '../../src/index.js';
+import type { LameduckError } from '../../src/index.js';
 import { etcdRegistration } from '../../src/registry/etcd-registration.js';
 import type { RegistryFormat } from '../../src/registry/formats.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
 import { etcdctl } from '../helpers/etcdctl.js';
+import { registrationLifecycle } from '../helpers/registration-lifecycle.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
@@ -48,15 +49,7 @@ async function setup(
     instanceId: 'pod-1',
     logger,
   });
-  const life = createLifecycle({
-    admin: false,
-    logger,
-    gracePeriodSeconds: 10,
-    // Deregistration gets the lame-duck wait: at least its call timeout.
-    minLameDuckMs: 1500,
-    maxLameDuckMs: 2000,
-  }).add(registration);
-  t.after(() => life.shutdown().catch(() => {}));
+  const life = registrationLifecycle(t, registration, logger);
   return { etcd, logger, registration, life };
 }
 

@@ -9,12 +9,12 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
-import { createLifecycle } from '../../src/index.js';
 import type { EtcdConnection } from '../../src/registry/etcd-client.js';
 import { etcdDiscovery } from '../../src/registry/etcd-discovery.js';
 import { etcdRegistration } from '../../src/registry/etcd-registration.js';
 import { type CaptureLogger, createCaptureLogger } from '../helpers/capture-logger.js';
 import { etcdctl } from '../helpers/etcdctl.js';
+import { registrationLifecycle } from '../helpers/registration-lifecycle.js';
 import { createTestCertificate } from '../helpers/tls-cert.js';
 
 const address = '127.0.0.1:50051';
@@ -26,14 +26,7 @@ async function serveRegistered(
   logger: CaptureLogger,
 ) {
   const registration = etcdRegistration({ ...connection, service: 'echo', address, logger });
-  const life = createLifecycle({
-    admin: false,
-    logger,
-    gracePeriodSeconds: 10,
-    minLameDuckMs: 1500,
-    maxLameDuckMs: 2000,
-  }).add(registration);
-  t.after(() => life.shutdown().catch(() => {}));
+  const life = registrationLifecycle(t, registration, logger);
   await life.start();
   return { registration, life };
 }
