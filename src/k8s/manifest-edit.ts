@@ -10,6 +10,16 @@ export function setInObject(object: ManifestObject, path: ManifestPath, value: u
   object.document.setIn([...object.pathInDocument, ...path], object.document.createNode(value));
 }
 
+/** Appends `value` to the sequence at `path`, creating it when absent. */
+export function appendInObject(object: ManifestObject, path: ManifestPath, value: unknown): void {
+  const fullPath = [...object.pathInDocument, ...path];
+  if (object.document.getIn(fullPath) === undefined) {
+    object.document.setIn(fullPath, object.document.createNode([value]));
+  } else {
+    object.document.addIn(fullPath, object.document.createNode(value));
+  }
+}
+
 /** Sets env variable `name` of `container` to `value` (a string), adding it when absent. */
 export function setContainerEnv(
   object: ManifestObject,

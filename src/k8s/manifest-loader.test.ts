@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { cleanLameduckManifest } from '../../test/helpers/lint-kit.js';
 import { lintManifests } from './lint.js';
-import { loadManifest } from './manifest-loader.js';
+import { loadManifest, renderManifest } from './manifest-loader.js';
 import { lintRules } from './rules/index.js';
 
 const incident = readFileSync(
@@ -51,6 +51,12 @@ items:
       ['Service', 'b', 10],
     ],
   );
+});
+
+test('a manifest renders back as it was written, both sequence styles, comments included', () => {
+  for (const text of [cleanLameduckManifest, incident]) {
+    assert.equal(renderManifest(loadManifest('a.yaml', text)), text);
+  }
 });
 
 test('JSON manifests are read like YAML', () => {

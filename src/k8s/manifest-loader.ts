@@ -3,7 +3,7 @@
  * remember where each of their nodes sits, and reports what cannot be read with file and line.
  * Pure: the caller reads the files.
  */
-import { type Document, isNode, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { Document, isNode, LineCounter, type Node, parseAllDocuments } from 'yaml';
 
 /** Where something is in a manifest file; lines and columns count from 1. */
 export interface SourceLocation {
@@ -29,6 +29,8 @@ export interface ManifestObject {
   readonly document: Document;
   /** Where the object sits in its document: `[]`, or `['items', 3]` in a `List`. */
   readonly pathInDocument: ManifestPath;
+  /** Adds a new object as a document at the end of this object's file (a fix's new PDB). */
+  appendToFile(value: Record<string, unknown>): void;
   /**
    * Where `path` is; when it is absent, where its deepest present ancestor is (so a finding
    * about a missing field points at the object that lacks it).
@@ -64,6 +66,14 @@ export function loadManifest(file: string, text: string): LoadedManifest {
   };
   const objects: ManifestObject[] = [];
   const problems: ManifestProblem[] = [];
+  // Shared with every object of the file, so a fix can add a document to it.
+  const fileDocuments: Document[] = Array.isArray(documents) ? [...documents] : [];
+  const appendToFile = (value: Record<string, unknown>): void => {
+    const added = new Document(value);
+    if (fileDocuments.length > 0 && added.directives !== undefined)
+      added.directives.docStart = true;
+    fileDocuments.push(added);
+  };
   // parseAllDocuments returns an EmptyStream (no documents) for empty input: nothing to read.
   for (const document of Array.isArray(documents) ? documents : []) {
     const [firstError] = document.errors;
@@ -93,21 +103,27 @@ export function loadManifest(file: string, text: string): LoadedManifest {
       }
       return documentStart;
     };
-    collectObjects(value, [], document, file, locate, objects, problems);
+    collectObjects(value, [], { document, file, locate, appendToFile }, objects, problems);
   }
-  return { file, text, documents: Array.isArray(documents) ? documents : [], objects, problems };
+  return { file, text, documents: fileDocuments, objects, problems };
+}
+
+/** What every object of one document shares. */
+interface DocumentContext {
+  document: Document;
+  file: string;
+  locate: (path: ManifestPath) => SourceLocation;
+  appendToFile: (value: Record<string, unknown>) => void;
 }
 
 function collectObjects(
   value: unknown,
   path: ManifestPath,
-  document: Document,
-  file: string,
-  locateInDocument: (path: ManifestPath) => SourceLocation,
+  context: DocumentContext,
   objects: ManifestObject[],
   problems: ManifestProblem[],
 ): void {
-  const at = locateInDocument(path);
+  const at = context.locate(path);
   if (!isRecord(value)) {
     problems.push({ message: 'not a Kubernetes object (expected a mapping)', location: at });
     return;
@@ -119,15 +135,7 @@ function collectObjects(
   }
   if (listKindPattern.test(kind) && Array.isArray(value.items)) {
     for (const [index, item] of value.items.entries()) {
-      collectObjects(
-        item,
-        [...path, 'items', index],
-        document,
-        file,
-        locateInDocument,
-        objects,
-        problems,
-      );
+      collectObjects(item, [...path, 'items', index], context, objects, problems);
     }
     return;
   }
@@ -143,16 +151,22 @@ function collectObjects(
     name,
     namespace: typeof metadata.namespace === 'string' ? metadata.namespace : undefined,
     value,
-    file,
-    document,
+    file: context.file,
+    document: context.document,
     pathInDocument: path,
-    locate: (relative) => locateInDocument([...path, ...relative]),
+    appendToFile: context.appendToFile,
+    locate: (relative) => context.locate([...path, ...relative]),
   });
 }
 
-/** The manifest's documents as text again, with every edit made to them since loading. */
+/**
+ * The manifest's documents as text again, with every edit made to them since loading. Block
+ * sequences keep the file's style: indented under their key (`key:\n  - a`) or not
+ * (`key:\n- a`, as `kubectl` writes them).
+ */
 export function renderManifest(manifest: LoadedManifest): string {
-  return manifest.documents.map((document) => document.toString()).join('');
+  const indentSeq = !/^( *)[^\s#-][^\n]*:\n\1- /m.test(manifest.text);
+  return manifest.documents.map((document) => document.toString({ indentSeq })).join('');
 }
 
 /** A plain object (a YAML mapping), not an array or null. */

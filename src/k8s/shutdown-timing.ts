@@ -122,3 +122,14 @@ export function appShutdown(container: ContainerView, delay: PreStopDelay): AppS
   }
   return { kind: 'unknown' };
 }
+
+/** lameduck's admin port in this container: `LAMEDUCK_ADMIN_PORT`, else 9901. */
+export function lameduckAdminPort(container: ContainerView): number {
+  const port = Number(container.env.get('LAMEDUCK_ADMIN_PORT'));
+  return Number.isInteger(port) && port > 0 ? port : 9901;
+}
+
+/** Whether the Kubernetes version `[major, minor]` is at least `minor` of 1.x. */
+export function k8sAtLeast(version: readonly [number, number], minor: number): boolean {
+  return version[0] > 1 || (version[0] === 1 && version[1] >= minor);
+}

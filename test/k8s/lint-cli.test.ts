@@ -28,6 +28,15 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
+test('the incident manifest gets the findings that explain its dropped requests; exit 1', async () => {
+  const run = await runLameduckCli(['lint', '--format', 'json', incident]);
+  const report = JSON.parse(run.stdout) as JsonReport;
+  const ruleIds = report.findings.map((f) => f.ruleId).sort();
+  // `bash -c /vip-passport` is one simple command, which bash execs: not a shell-pid1 finding.
+  assert.deepEqual(ruleIds, ['pdb', 'prestop-exec-sleep', 'readiness-probe', 'topology-spread']);
+  assert.equal(run.code, 1);
+});
+
 test('the recommended manifest passes every rule; exit 0', async () => {
   const run = await runLameduckCli(['lint', recommended]);
   assert.equal(run.code, 0, run.stdout + run.stderr);

@@ -1,5 +1,19 @@
-/** Every lint rule, in the order their findings are explained in the docs. */
+/** Every lint rule, in the order the README's table explains them. */
 import type { LintRule } from '../lint-rule.js';
+import { pdbRule } from './pdb.js';
+import { prestopExecSleepRule } from './prestop-exec-sleep.js';
+import { prestopMissingRule } from './prestop-missing.js';
+import { readinessProbeRule } from './readiness-probe.js';
+import { shellPid1Rule } from './shell-pid1.js';
 import { shutdownBudgetRule } from './shutdown-budget.js';
+import { topologySpreadRule } from './topology-spread.js';
 
-export const lintRules: readonly LintRule[] = [shutdownBudgetRule];
+export const lintRules: readonly LintRule[] = [
+  shutdownBudgetRule,
+  prestopMissingRule,
+  prestopExecSleepRule,
+  shellPid1Rule,
+  readinessProbeRule,
+  pdbRule,
+  topologySpreadRule,
+];
