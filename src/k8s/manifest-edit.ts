@@ -55,3 +55,16 @@ function readEnvEntries(object: ManifestObject, envPath: ManifestPath): unknown[
   }
   return Array.isArray(value) ? value : [];
 }
+
+/** Adds env variable `name` of `container` from the downward API field `fieldPath`. */
+export function addContainerFieldEnv(
+  object: ManifestObject,
+  container: ContainerView,
+  name: string,
+  fieldPath: string,
+): void {
+  appendInObject(object, [...container.path, 'env'], {
+    name,
+    valueFrom: { fieldRef: { fieldPath } },
+  });
+}

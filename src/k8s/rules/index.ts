@@ -2,8 +2,10 @@
 import type { LintRule } from '../lint-rule.js';
 import { pdbRule } from './pdb.js';
 import { prestopExecSleepRule } from './prestop-exec-sleep.js';
+import { prestopHookRefusedRule } from './prestop-hook-refused.js';
 import { prestopMissingRule } from './prestop-missing.js';
 import { readinessProbeRule } from './readiness-probe.js';
+import { rollingUpdateCapacityRule } from './rolling-update-capacity.js';
 import { shellPid1Rule } from './shell-pid1.js';
 import { shutdownBudgetRule } from './shutdown-budget.js';
 import { topologySpreadRule } from './topology-spread.js';
@@ -14,6 +16,8 @@ export const lintRules: readonly LintRule[] = [
   prestopExecSleepRule,
   shellPid1Rule,
   readinessProbeRule,
+  rollingUpdateCapacityRule,
   pdbRule,
   topologySpreadRule,
+  prestopHookRefusedRule,
 ];
