@@ -1,5 +1,6 @@
 /** Every lint rule, in the order the README's table explains them. */
 import type { LintRule } from '../lint-rule.js';
+import { meshDrainRule } from './mesh-drain.js';
 import { pdbRule } from './pdb.js';
 import { prestopExecSleepRule } from './prestop-exec-sleep.js';
 import { prestopHookRefusedRule } from './prestop-hook-refused.js';
@@ -19,5 +20,6 @@ export const lintRules: readonly LintRule[] = [
   rollingUpdateCapacityRule,
   pdbRule,
   topologySpreadRule,
+  meshDrainRule,
   prestopHookRefusedRule,
 ];
