@@ -2,6 +2,7 @@
 import type { LintRule } from '../lint-rule.js';
 import { meshDrainRule } from './mesh-drain.js';
 import { pdbRule } from './pdb.js';
+import { prestopExecMissingBinaryRule } from './prestop-exec-missing-binary.js';
 import { prestopExecSleepRule } from './prestop-exec-sleep.js';
 import { prestopHookRefusedRule } from './prestop-hook-refused.js';
 import { prestopMissingRule } from './prestop-missing.js';
@@ -15,6 +16,7 @@ export const lintRules: readonly LintRule[] = [
   shutdownBudgetRule,
   prestopMissingRule,
   prestopExecSleepRule,
+  prestopExecMissingBinaryRule,
   shellPid1Rule,
   readinessProbeRule,
   rollingUpdateCapacityRule,
