@@ -2,12 +2,27 @@
  * Edits of a manifest object's YAML document, for fixes: `yaml` keeps the comments and the
  * formatting of everything the edit does not touch.
  */
+import { isScalar } from 'yaml';
 import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
 import type { ContainerView } from './workload.js';
 
 /** Sets `path` (relative to the object) to `value`, creating the mappings on the way. */
 export function setInObject(object: ManifestObject, path: ManifestPath, value: unknown): void {
   object.document.setIn([...object.pathInDocument, ...path], object.document.createNode(value));
+}
+
+/**
+ * Sets the scalar at `path` to `value`, keeping its quoting style (`"…"` stays quoted); sets it
+ * as {@link setInObject} does when it is absent or not a scalar.
+ */
+export function setScalarInObject(
+  object: ManifestObject,
+  path: ManifestPath,
+  value: string | number | boolean,
+): void {
+  const node = object.document.getIn([...object.pathInDocument, ...path], true);
+  if (isScalar(node)) node.value = value;
+  else setInObject(object, path, value);
 }
 
 /** Appends `value` to the sequence at `path`, creating it when absent. */
@@ -27,44 +42,43 @@ export function setContainerEnv(
   name: string,
   value: string,
 ): void {
-  const envPath = [...container.path, 'env'];
-  const current = object.document.getIn([...object.pathInDocument, ...envPath]);
-  const entries = readEnvEntries(object, envPath);
-  const index = entries.findIndex((entry) => isRecord(entry) && entry.name === name);
-  if (index >= 0) {
-    setInObject(object, [...envPath, index, 'value'], value);
-    return;
-  }
-  if (current === undefined) {
-    setInObject(object, envPath, [{ name, value }]);
-    return;
-  }
-  object.document.addIn(
-    [...object.pathInDocument, ...envPath],
-    object.document.createNode({ name, value }),
-  );
+  const index = envEntryIndex(object, container, name);
+  if (index === undefined) appendInObject(object, [...container.path, 'env'], { name, value });
+  else setInObject(object, [...container.path, 'env', index, 'value'], value);
 }
 
-function readEnvEntries(object: ManifestObject, envPath: ManifestPath): unknown[] {
-  let value: unknown = object.value;
-  for (const key of envPath) {
-    value =
-      isRecord(value) || Array.isArray(value)
-        ? (value as Record<string | number, unknown>)[key]
-        : undefined;
-  }
-  return Array.isArray(value) ? value : [];
-}
-
-/** Adds env variable `name` of `container` from the downward API field `fieldPath`. */
-export function addContainerFieldEnv(
+/**
+ * Sets env variable `name` of `container` from the downward API field `fieldPath`
+ * (`valueFrom.fieldRef`), adding it when absent and replacing an entry of the same name (a
+ * duplicate name would leave which one wins to the reader).
+ */
+export function setContainerFieldEnv(
   object: ManifestObject,
   container: ContainerView,
   name: string,
   fieldPath: string,
 ): void {
-  appendInObject(object, [...container.path, 'env'], {
-    name,
-    valueFrom: { fieldRef: { fieldPath } },
-  });
+  const entry = { name, valueFrom: { fieldRef: { fieldPath } } };
+  const index = envEntryIndex(object, container, name);
+  if (index === undefined) appendInObject(object, [...container.path, 'env'], entry);
+  else setInObject(object, [...container.path, 'env', index], entry);
+}
+
+/** Where env variable `name` sits in `container`'s `env` list, as loaded; `undefined` if absent. */
+function envEntryIndex(
+  object: ManifestObject,
+  container: ContainerView,
+  name: string,
+): number | undefined {
+  let value: unknown = object.value;
+  for (const key of [...container.path, 'env']) {
+    value =
+      isRecord(value) || Array.isArray(value)
+        ? (value as Record<string | number, unknown>)[key]
+        : undefined;
+  }
+  const index = (Array.isArray(value) ? value : []).findIndex(
+    (entry) => isRecord(entry) && entry.name === name,
+  );
+  return index === -1 ? undefined : index;
 }

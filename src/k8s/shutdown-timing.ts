@@ -30,12 +30,24 @@ export function programName(argument: string | undefined): string {
   return (argument ?? '').split('/').pop() ?? '';
 }
 
+/** Whether `argument` (an argv element) names a shell: `sh`, `/bin/bash`, `busybox`… */
+export function isShellProgram(argument: string | undefined): boolean {
+  return shellNames.has(programName(argument));
+}
+
 /** Whether `command` runs a shell with `-c` (`["sh", "-c", "…"]`); returns the script. */
 export function shellScript(command: readonly string[]): string | undefined {
   const [program, ...rest] = command;
-  if (!shellNames.has(programName(program))) return undefined;
+  if (!isShellProgram(program)) return undefined;
   const flagIndex = rest.findIndex((argument) => /^-[a-z]*c[a-z]*$/.test(argument));
   return flagIndex === -1 ? undefined : rest[flagIndex + 1];
+}
+
+/** Whether exec `command` only sleeps (`sleep 5`, `sh -c "sleep 5"`), as the sleep action does. */
+export function isOnlySleep(command: readonly string[]): boolean {
+  if (programName(command[0]) === 'sleep') return command.length === 2;
+  const script = shellScript(command) ?? '';
+  return /^\s*(?:(?:exec\s+)?sleep\s+\d+(?:\.\d+)?[smh]?\s*(?:;|&&|\n|$)\s*)+$/.test(script);
 }
 
 /** Reads how `handler` delays SIGTERM. */
@@ -73,16 +85,16 @@ function execDelay(command: readonly string[]): PreStopDelay {
   return { kind: 'fixed', seconds, how: 'shell-sleep' };
 }
 
-/**
- * Reads a duration as `sleep`, Go and Spring write them: `15`, `15s`, `1.5s`, `500ms`, `2m`,
- * `1h`. Returns seconds, or `undefined` when it is not one.
- */
+/** Seconds in a duration as `sleep`, Go and Spring write it (`15`, `1.5s`, `500ms`, `1m30s`). */
 export function durationSeconds(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (match === null) return undefined;
-  const amount = Number(match[1]);
-  const unitSeconds = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] ?? 's'] ?? 1;
-  return amount * unitSeconds;
+  const trimmed = text.trim();
+  if (!/^\d+(?:\.\d+)?$|^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/.test(trimmed)) return undefined;
+  const unitSeconds: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+  let seconds = 0;
+  for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g)) {
+    seconds += Number(amount) * (unitSeconds[unit ?? 's'] ?? 1);
+  }
+  return seconds;
 }
 
 /** What the app does after SIGTERM, as far as its env tells. */

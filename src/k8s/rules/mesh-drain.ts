@@ -1,48 +1,79 @@
 /**
- * A service-mesh sidecar told to drain (Istio `terminationDrainDuration`) or to wait before
- * exiting (Linkerd `proxy-wait-before-exit-seconds`) for longer than the grace period leaves is
- * SIGKILLed mid-drain, together with the connections it still carries.
+ * A service-mesh sidecar's shutdown must fit the pod's. Two cases, each as the mesh documents it:
+ * - too long: istio-agent drains Envoy for `terminationDrainDuration` (default 5 s) and only then
+ *   kills it (Istio ProxyConfig reference); Linkerd's `proxy-wait-before-exit-seconds` must not
+ *   exceed `terminationGracePeriodSeconds` (Linkerd proxy configuration reference). Past the
+ *   grace period the kubelet SIGKILLs the sidecar mid-drain, with the connections it carries.
+ * - too short: a classic (not native) sidecar gets SIGTERM at t=0 while the app's preStop hook
+ *   still holds the app's. Envoy is killed when its drain ends; Linkerd's proxy refuses new
+ *   requests once its wait is over, and Linkerd's graceful-shutdown docs ask for an app preStop
+ *   sleep shorter than that wait. The requests the hook waits for then fail. A native sidecar
+ *   is stopped after the app containers (KEP-753): no race.
  */
-import type { LintRule, RuleFinding } from '../lint-rule.js';
-import { defaultGracePeriodSeconds, durationSeconds } from '../shutdown-timing.js';
+import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
+import { istioNativeAnnotation, linkerdNativeAnnotations, readMeshProxy } from '../mesh-proxy.js';
+import { defaultGracePeriodSeconds, preStopDelay } from '../shutdown-timing.js';
+import type { ContainerView } from '../workload.js';
 
-const istioConfigAnnotation = 'proxy.istio.io/config';
-const linkerdWaitAnnotation = 'config.alpha.linkerd.io/proxy-wait-before-exit-seconds';
+/** lameduck's default shortest lame-duck wait: its preStop hook lasts at least this. */
+const lameduckMinLameDuckMs = 2000;
 
-/** The mesh's shutdown wait in seconds, and where it is set; `undefined` when none is set. */
-function meshWait(
-  annotations: Readonly<Record<string, string>>,
-): { seconds: number; setting: string } | undefined {
-  const linkerd = annotations[linkerdWaitAnnotation];
-  if (linkerd !== undefined && durationSeconds(linkerd) !== undefined) {
-    return { seconds: durationSeconds(linkerd) ?? 0, setting: linkerdWaitAnnotation };
-  }
-  // The Istio annotation holds ProxyConfig as YAML; the one field needed is read by pattern.
-  const istio = /terminationDrainDuration:\s*["']?([\d.]+(?:ms|s|m|h)?)/.exec(
-    annotations[istioConfigAnnotation] ?? '',
-  );
-  const seconds = istio?.[1] === undefined ? undefined : durationSeconds(istio[1]);
-  return seconds === undefined
-    ? undefined
-    : { seconds, setting: `${istioConfigAnnotation} terminationDrainDuration` };
-}
-
+/** Reports a sidecar drain or exit wait that SIGKILL cuts, or that ends before the app's hook. */
 export const meshDrainRule: LintRule = {
   id: 'mesh-drain',
   severity: 'warning',
-  summary: 'a sidecar drain or exit wait longer than the grace period',
-  check({ workload }): RuleFinding[] {
-    const wait = meshWait(workload.podAnnotations);
+  summary: 'a sidecar drain or exit wait longer than the grace period, or shorter than the preStop',
+  check({ workload, settings }): RuleFinding[] {
+    const proxy = readMeshProxy(workload, settings.k8sVersion);
+    if (proxy === undefined) return [];
+    const { mesh, waitSeconds } = proxy;
     const graceSeconds = workload.terminationGracePeriodSeconds ?? defaultGracePeriodSeconds;
-    if (wait === undefined || wait.seconds < graceSeconds) return [];
-    return [
-      {
+    const wait = `${proxy.setting ?? `${mesh}’s default wait`} (${waitSeconds} s)`;
+    const findings: RuleFinding[] = [];
+    // Istio kills Envoy when its drain ends: a drain that reaches the grace period never ends.
+    const tooLong = mesh === 'Istio' ? waitSeconds >= graceSeconds : waitSeconds > graceSeconds;
+    if (proxy.setting !== undefined && tooLong) {
+      const why =
+        mesh === 'Istio'
+          ? 'istio-agent kills Envoy only when the drain ends (Istio ProxyConfig docs), so'
+          : 'Linkerd’s docs keep the wait within the grace period:';
+      findings.push({
         message:
-          `${workload.kind} ${workload.name}: ${wait.setting} is ${wait.seconds} s but ` +
-          `terminationGracePeriodSeconds is ${graceSeconds} s: the sidecar is SIGKILLed before its ` +
-          'drain ends, and the connections it carries are cut. Keep the wait below the grace period.',
-        path: ['spec', 'template', 'metadata', 'annotations'],
-      },
-    ];
+          `${mesh}: ${wait} does not fit terminationGracePeriodSeconds (${graceSeconds} s): ` +
+          `${why} the kubelet SIGKILLs the sidecar mid-drain, cutting the connections it still ` +
+          'carries. Shorten it, or raise the grace period.',
+        path: [...workload.podSpecPath.slice(0, -1), 'metadata', 'annotations', proxy.annotation],
+      });
+    }
+    if (proxy.native) return findings;
+    for (const container of appContainers(workload)) {
+      const holdSeconds = preStopHoldSeconds(container);
+      if (holdSeconds === undefined || holdSeconds <= 0 || waitSeconds > holdSeconds) continue;
+      const after =
+        mesh === 'Istio'
+          ? 'istio-agent kills Envoy when its terminationDrainDuration ends (Istio ProxyConfig docs)'
+          : 'the proxy refuses new requests once its wait is over (Linkerd graceful-shutdown docs)';
+      const nativeAnnotation =
+        mesh === 'Istio' ? istioNativeAnnotation : linkerdNativeAnnotations[0];
+      findings.push({
+        message:
+          `${mesh}’s sidecar gets SIGTERM at once, but the preStop hook of container ` +
+          `'${container.name}' holds the app’s for ${holdSeconds} s or more, and ${after}: after ` +
+          `${wait} the requests the hook waits for fail. Make the ${mesh} wait longer than the ` +
+          `hook and within the grace period, or run the proxy as a native sidecar ` +
+          `(${nativeAnnotation}: "true"), which Kubernetes stops after the app.`,
+        path: [...container.path, 'lifecycle', 'preStop'],
+      });
+    }
+    return findings;
   },
 };
+
+/** How long the container's preStop hook holds SIGTERM at least; `undefined` when unknown. */
+function preStopHoldSeconds(container: ContainerView): number | undefined {
+  const delay = preStopDelay(container.preStop);
+  if (delay.kind === 'fixed') return delay.seconds;
+  if (delay.kind !== 'lameduck') return undefined;
+  const minMs = Number(container.env.get('LAMEDUCK_MIN_LAME_DUCK_MS') ?? lameduckMinLameDuckMs);
+  return (Number.isFinite(minMs) ? minMs : lameduckMinLameDuckMs) / 1000;
+}

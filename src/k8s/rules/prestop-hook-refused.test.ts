@@ -3,28 +3,50 @@ import { test } from 'node:test';
 import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
 import { prestopHookRefusedRule } from './prestop-hook-refused.js';
 
-const noHostIp = cleanLameduckManifest.replace(
-  / {12}- name: HOST_IP\n {14}valueFrom:\n {16}fieldRef:\n {18}fieldPath: status.hostIP\n/,
-  '',
-);
+const rules = [prestopHookRefusedRule];
+const hostIpEntry =
+  / {12}- name: HOST_IP\n {14}valueFrom:\n {16}fieldRef:\n {18}fieldPath: status.hostIP\n/;
+const noHostIp = cleanLameduckManifest.replace(hostIpEntry, '');
+const withEnv = (entry: string) =>
+  noHostIp.replace('value: "45"', `value: "45"\n${entry.replace(/^/gm, '            ')}`);
 
 test('the lameduck hook without HOST_IP is refused: an error, fixed with the downward API', () => {
-  const { findings, manifests } = lintTexts({ 'a.yaml': noHostIp }, [prestopHookRefusedRule]);
+  const { findings, manifests } = lintTexts({ 'a.yaml': noHostIp }, rules);
   assert.equal(findings.length, 1);
-  assert.match(findings[0]?.message ?? '', /lameduck refuses \(403\)/);
+  assert.equal(findings[0]?.ruleId, 'prestop-hook-refused');
+  assert.match(
+    findings[0]?.message ?? '',
+    /HOST_IP is not set, so lameduck refuses \(403\) the kubelet’s preStop call/,
+  );
+  assert.equal(findings[0]?.location.line, 40);
   const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
   assert.match(fixed, /- name: HOST_IP\n\s+valueFrom:\n\s+fieldRef:\n\s+fieldPath: status.hostIP/);
-  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, [prestopHookRefusedRule]).findings, []);
+  assert.match(fixed, /^# a lameduck gRPC service/);
+  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, rules).findings, []);
 });
 
-test('LAMEDUCK_PRESTOP_ALLOW instead, or the clean manifest, pass', () => {
-  const allow = noHostIp.replace(
-    'value: "45"',
-    'value: "45"\n            - name: LAMEDUCK_PRESTOP_ALLOW\n              value: 10.0.0.0/8',
+test('HOST_IP from another field is reported at the entry and replaced, not duplicated', () => {
+  const yaml = withEnv(
+    '- name: HOST_IP\n  valueFrom:\n    fieldRef:\n      fieldPath: status.podIP',
   );
-  assert.deepEqual(lintTexts({ 'a.yaml': allow }, [prestopHookRefusedRule]).findings, []);
-  assert.deepEqual(
-    lintTexts({ 'a.yaml': cleanLameduckManifest }, [prestopHookRefusedRule]).findings,
-    [],
-  );
+  const { findings, manifests } = lintTexts({ 'a.yaml': yaml }, rules);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]?.message ?? '', /HOST_IP is from status.podIP, not the node’s address/);
+  assert.equal(findings[0]?.location.line, 38);
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.equal(fixed.match(/name: HOST_IP/g)?.length, 1);
+  assert.match(fixed, /fieldPath: status.hostIP/);
+  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, rules).findings, []);
+});
+
+test('LAMEDUCK_PRESTOP_ALLOW instead, or the clean manifest, pass; an empty allow list does not', () => {
+  for (const entry of [
+    '- name: LAMEDUCK_PRESTOP_ALLOW\n  value: 10.0.0.0/8',
+    '- name: LAMEDUCK_PRESTOP_ALLOW\n  valueFrom:\n    configMapKeyRef: { name: lameduck, key: allow }',
+  ]) {
+    assert.deepEqual(lintTexts({ 'a.yaml': withEnv(entry) }, rules).findings, [], entry);
+  }
+  assert.deepEqual(lintTexts({ 'a.yaml': cleanLameduckManifest }, rules).findings, []);
+  const empty = withEnv('- name: LAMEDUCK_PRESTOP_ALLOW\n  value: ""');
+  assert.equal(lintTexts({ 'a.yaml': empty }, rules).findings.length, 1);
 });

@@ -1,12 +1,15 @@
 /**
- * lameduck answers `/lameduck/prestop` only from loopback, the node's address (`HOST_IP` from
- * `status.hostIP`) and `LAMEDUCK_PRESTOP_ALLOW`: the kubelet calls httpGet hooks from the node,
- * so without either the hook is refused (403) and lame duck starts only at SIGTERM.
+ * lameduck answers `/lameduck/prestop` only from loopback, the node's address (`HOST_IP`, from
+ * the downward API `status.hostIP`) and `LAMEDUCK_PRESTOP_ALLOW`: the kubelet calls httpGet hooks
+ * from the node, so without either the hook is refused (403), the kubelet goes on to SIGTERM,
+ * and lame duck starts only then, while callers still route to the pod.
  */
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
-import { addContainerFieldEnv } from '../manifest-edit.js';
+import { setContainerFieldEnv } from '../manifest-edit.js';
 import { preStopDelay } from '../shutdown-timing.js';
+import type { ContainerView } from '../workload.js';
 
+/** Reports lameduck's httpGet preStop where lameduck would refuse it; the fix adds `HOST_IP`. */
 export const prestopHookRefusedRule: LintRule = {
   id: 'prestop-hook-refused',
   severity: 'error',
@@ -15,23 +18,44 @@ export const prestopHookRefusedRule: LintRule = {
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       const delay = preStopDelay(container.preStop);
       if (delay.kind !== 'lameduck' || delay.how !== 'httpGet') return [];
-      const hostIp = container.envFieldRefs.get('HOST_IP') === 'status.hostIP';
-      if (hostIp || container.env.has('LAMEDUCK_PRESTOP_ALLOW')) return [];
+      if (acceptsKubeletCall(container)) return [];
+      const hostIpField = container.envFieldRefs.get('HOST_IP');
+      const hostIpIndex = container.envIndexes.get('HOST_IP');
+      const setting = hostIpField === undefined ? 'a fixed value' : `from ${hostIpField}`;
+      const problem =
+        hostIpIndex === undefined
+          ? 'HOST_IP is not set'
+          : `HOST_IP is ${setting}, not the node’s address (status.hostIP)`;
       return [
         {
           message:
-            `container '${container.name}': the kubelet calls /lameduck/prestop from the node, which ` +
-            'lameduck refuses (403) unless it knows the node: the hook fails and lame duck starts ' +
-            'only at SIGTERM. Set HOST_IP from the downward API `status.hostIP` (or list the ' +
-            'address in LAMEDUCK_PRESTOP_ALLOW).',
-          path: [...container.path, 'lifecycle', 'preStop'],
+            `container '${container.name}': ${problem}, so lameduck refuses (403) the kubelet’s ` +
+            'preStop call to /lameduck/prestop, which comes from the node: the hook fails and lame ' +
+            'duck starts only at SIGTERM, while callers still route to the pod. Set HOST_IP from ' +
+            'the downward API `status.hostIP` (with a bridge CNI, whose address the call comes ' +
+            'from, list that address in LAMEDUCK_PRESTOP_ALLOW).',
+          path:
+            hostIpIndex === undefined
+              ? [...container.path, 'lifecycle', 'preStop']
+              : [...container.path, 'env', hostIpIndex],
           fix: {
-            description: 'add HOST_IP from status.hostIP',
+            description: 'set HOST_IP from status.hostIP',
             apply: () =>
-              addContainerFieldEnv(workload.object, container, 'HOST_IP', 'status.hostIP'),
+              setContainerFieldEnv(workload.object, container, 'HOST_IP', 'status.hostIP'),
           },
         },
       ];
     });
   },
 };
+
+/**
+ * Whether lameduck in `container` accepts the kubelet's call to `/lameduck/prestop`: `HOST_IP`
+ * comes from `status.hostIP`, or `LAMEDUCK_PRESTOP_ALLOW` is set (from a ConfigMap or Secret, or
+ * a non-empty value).
+ */
+export function acceptsKubeletCall(container: ContainerView): boolean {
+  if (container.envFieldRefs.get('HOST_IP') === 'status.hostIP') return true;
+  if (!container.envIndexes.has('LAMEDUCK_PRESTOP_ALLOW')) return false;
+  return container.env.get('LAMEDUCK_PRESTOP_ALLOW')?.trim() !== '';
+}

@@ -1,10 +1,11 @@
 /**
  * A container behind a Service with no preStop hook gets SIGTERM at the same moment its
  * endpoint starts to be removed: callers that have not heard yet (kube-proxy syncs up to 1 s
- * later, ingresses and etcd watchers lag too) send to a process that is already stopping.
+ * later, ingresses about 1 s, etcd registries as fast as their watchers) send to a process that
+ * is already stopping.
  */
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
-import { setInObject } from '../manifest-edit.js';
+import { setContainerFieldEnv, setInObject } from '../manifest-edit.js';
 import {
   appShutdown,
   k8sAtLeast,
@@ -12,38 +13,61 @@ import {
   lameduckPrestopPath,
   preStopDelay,
 } from '../shutdown-timing.js';
+import { acceptsKubeletCall } from './prestop-hook-refused.js';
 
 /** The fixed delay the fix adds for apps that are not lameduck services. */
 const fixSleepSeconds = 5;
 
+/** The first minor version of 1.x with the native `sleep` action (KEP-3960, beta). */
+const sleepActionMinor = 30;
+
+/** Reports an app container behind a Service with no preStop; the fix adds one. */
 export const prestopMissingRule: LintRule = {
   id: 'prestop-missing',
   severity: 'error',
   summary: 'a container behind a Service has no preStop hook to let its endpoint go first',
   check({ workload, services, settings }) {
     if (services.length === 0) return [];
+    const serviceNames = services.map((service) => service.object.name).join(', ');
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       if (container.preStop !== undefined) return [];
+      const hookPath = [...container.path, 'lifecycle', 'preStop'];
       const lameduck = appShutdown(container, preStopDelay(undefined)).kind === 'lameduck';
+      const port = lameduckAdminPort(container);
+      const nativeSleep = k8sAtLeast(settings.k8sVersion, sleepActionMinor);
       const hook = lameduck
-        ? { httpGet: { path: lameduckPrestopPath, port: lameduckAdminPort(container) } }
-        : k8sAtLeast(settings.k8sVersion, 30)
+        ? { httpGet: { path: lameduckPrestopPath, port } }
+        : nativeSleep
           ? { sleep: { seconds: fixSleepSeconds } }
           : { exec: { command: ['sleep', String(fixSleepSeconds)] } };
+      // lameduck refuses the kubelet's call unless it knows the node's address.
+      const addHostIp = lameduck && !acceptsKubeletCall(container);
+      const sleepHook = nativeSleep ? 'sleep: {seconds: 5}' : 'exec: [sleep, 5]';
+      const advice = lameduck
+        ? `Add lameduck’s hook \`httpGet: {path: ${lameduckPrestopPath}, port: ${port}}\`: it ` +
+          'returns once traffic has stopped arriving.'
+        : `Add a preStop that waits a few seconds (\`${sleepHook}\`) so that callers move away ` +
+          'before SIGTERM.';
+      const description = lameduck
+        ? `add the httpGet preStop to ${lameduckPrestopPath}` +
+          (addHostIp ? ' and HOST_IP from status.hostIP' : '')
+        : `add a ${fixSleepSeconds} s preStop sleep`;
       return [
         {
           message:
-            `container '${container.name}' is behind Service ${services.map((s) => s.object.name).join(', ')} ` +
-            'but has no preStop hook: SIGTERM arrives while callers still route to the pod, and ' +
-            'requests fail. Add lameduck’s httpGet preStop to /lameduck/prestop (it returns when ' +
-            'traffic is quiet), or a sleep of a few seconds.',
+            `container '${container.name}' is behind Service ${serviceNames} but has no preStop ` +
+            'hook: SIGTERM arrives while kube-proxy, ingresses and registries still route to the ' +
+            'pod (they take a second or more to hear of its removal), so those requests fail. ' +
+            advice,
           path: container.path,
           fix: {
-            description: lameduck
-              ? 'add the httpGet preStop to /lameduck/prestop'
-              : `add a ${fixSleepSeconds} s preStop sleep`,
-            apply: () =>
-              setInObject(workload.object, [...container.path, 'lifecycle', 'preStop'], hook),
+            description,
+            apply: () => {
+              setInObject(workload.object, hookPath, hook);
+              if (addHostIp) {
+                setContainerFieldEnv(workload.object, container, 'HOST_IP', 'status.hostIP');
+              }
+            },
           },
         },
       ];

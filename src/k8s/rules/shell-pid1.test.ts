@@ -3,30 +3,66 @@ import { test } from 'node:test';
 import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
 import { shellPid1Rule } from './shell-pid1.js';
 
-const withArgs = (args: string) =>
-  cleanLameduckManifest.replace(
-    'image: registry.example.com/passport:1.4.2',
-    `image: registry.example.com/passport:1.4.2\n          args: ${args}`,
-  );
+const rules = [shellPid1Rule];
+const image = 'image: registry.example.com/passport:1.4.2';
+
+/** The clean manifest with `lines` after the image (line 31): the first of them is line 32. */
+const withLines = (lines: string) =>
+  cleanLameduckManifest.replace(image, `${image}\n${lines.replace(/^/gm, '          ')}`);
+const withArgs = (args: readonly string[]) => withLines(`args: ${JSON.stringify(args)}`);
 
 test('a compound shell script as PID 1 is an error, fixed by exec-ing its last command', () => {
   const { findings, manifests } = lintTexts(
-    { 'a.yaml': withArgs('["/bin/sh", "-c", "migrate && node server.js"]') },
-    [shellPid1Rule],
+    { 'a.yaml': withArgs(['/bin/sh', '-c', 'migrate && node server.js']) },
+    rules,
   );
   assert.equal(findings.length, 1);
-  assert.match(findings[0]?.message ?? '', /does not forward SIGTERM/);
+  assert.equal(findings[0]?.ruleId, 'shell-pid1');
+  assert.match(
+    findings[0]?.message ?? '',
+    /shell as PID 1: the shell does not forward SIGTERM .* SIGKILLed at the end of the grace period/,
+  );
+  assert.match(findings[0]?.message ?? '', /\(`migrate && exec node server.js`\)/);
+  assert.equal(findings[0]?.location.line, 32);
   const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
-  assert.match(fixed, /migrate && exec node server.js/);
-  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, [shellPid1Rule]).findings, []);
+  assert.match(fixed, /"-c", "migrate && exec node server.js" \]\n/);
+  assert.match(fixed, /^# a lameduck gRPC service/);
+  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, rules).findings, []);
 });
 
-test('a single command under bash -c (the incident) and an exec at the end pass', () => {
-  for (const args of [
-    '["/bin/bash", "-c", "/vip-passport"]',
-    '["sh", "-c", "cd /app; exec node server.js"]',
-    '["node", "server.js"]',
+test('command and args are read as one argv: the script in args is found and fixed there', () => {
+  const yaml = withLines('command: ["sh", "-c"]\nargs:\n  - cd /app; node server.js;');
+  const { findings, manifests } = lintTexts({ 'a.yaml': yaml }, rules);
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.location.line, 34);
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.match(fixed, /args:\n\s+- cd \/app; exec node server.js\n/);
+  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, rules).findings, []);
+});
+
+test('a script where exec cannot safely go before the last command is reported without a fix', () => {
+  for (const script of [
+    'node server.js | tee /var/log/app.log',
+    'if [ -f /app/migrate ]; then /app/migrate; fi; node server.js',
+    'node server.js; echo exited',
+    'node server.js & node worker.js',
+    'node $(cat /etc/app/flags)',
   ]) {
-    assert.deepEqual(lintTexts({ 'a.yaml': withArgs(args) }, [shellPid1Rule]).findings, [], args);
+    const { findings } = lintTexts({ 'a.yaml': withArgs(['bash', '-c', script]) }, rules);
+    assert.equal(findings.length, 1, script);
+    assert.equal(findings[0]?.fix, undefined, script);
   }
+});
+
+test('one simple command (bash execs it), an exec at the end, or a forwarding trap pass', () => {
+  for (const args of [
+    ['/bin/bash', '-c', '/vip-passport'],
+    ['sh', '-c', 'node server.js > /var/log/app.log 2>&1'],
+    ['sh', '-c', 'cd /app; exec node server.js 2>&1'],
+    ['sh', '-c', "trap 'kill -TERM $pid' TERM; node server.js & pid=$!; wait $pid"],
+    ['node', 'server.js'],
+  ]) {
+    assert.deepEqual(lintTexts({ 'a.yaml': withArgs(args) }, rules).findings, [], args.join(' '));
+  }
+  assert.deepEqual(lintTexts({ 'a.yaml': cleanLameduckManifest }, rules).findings, []);
 });

@@ -1,55 +1,69 @@
 /**
  * A shell as PID 1 that runs the app as a child does not forward SIGTERM: the app never hears
- * it, never drains, and is SIGKILLed at the end of the grace period. bash, dash (0.5.11+) and
- * busybox ash exec a lone simple command themselves (`bash -c /app` is fine); a compound script
- * (`a && b`, `a; b`, pipes) keeps the shell, unless its last command is `exec app`.
+ * it, never drains, and is SIGKILLed at the end of the grace period. A lone simple command is
+ * fine: bash, dash (from 0.5.11: Debian 11+, Ubuntu 22.04+) and busybox ash exec it in place of
+ * the shell (`bash -c /app` runs `/app` as PID 1). Older dash (Debian 10, Ubuntu 20.04) forks
+ * even then; the manifest does not say which shell the image has, so that case is not reported.
+ * A compound script (`a && b`, `a; b`, pipes, `$(…)`) keeps the shell, unless it ends in `exec`.
  */
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
-import { setInObject } from '../manifest-edit.js';
+import { setScalarInObject } from '../manifest-edit.js';
 import { shellScript } from '../shutdown-timing.js';
 
-/** Separators that make a script compound; quoted ones are rare in entrypoints and ignored. */
-const compoundPattern = /;|&&|\|\||\||\n|`|\$\(/;
+/** Operators that make a script compound. A quoted one (`echo 'a;b'`) counts too: rare here. */
+const compoundPattern = /;|&&|\|\||\||(?<![<>&])&(?![>&])|\n|`|\$\(/;
+/** Splits a script into its commands, at every operator of {@link compoundPattern}. */
+const commandSeparator = /;|&&|\|\||\||(?<![<>&])&(?![>&])|\n/;
+/** A trap that kills: the script forwards the signal itself (`trap 'kill -TERM $pid' TERM`). */
+const forwardingTrapPattern = /\btrap\b[^\n]*\bkill\b/;
+/** What makes inserting `exec` unsafe: other operators, subshells, groups, substitutions. */
+const unsafeForFixPattern = /\|\||\||(?<![<>&])&(?![>&])|\n|`|\$\(|[(){}]/;
+/** Words that start a compound command (`if …; then …; fi`): `exec fi` is not a program. */
+const shellKeywords = new Set(
+  'if then else elif fi for while until do done case esac select function ! [[ ]]'.split(' '),
+);
+/** Commands that are not the app: a script ending in `echo done` ran the app earlier. */
+const notTheApp = new Set(['echo', 'printf', 'true', 'false', 'exit', 'wait', 'sleep', ':']);
 
+/** Reports a compound `sh -c` script as PID 1; the fix execs its last command when that is safe. */
 export const shellPid1Rule: LintRule = {
   id: 'shell-pid1',
   severity: 'error',
   summary: 'a shell as PID 1 runs the app as a child and does not forward SIGTERM',
   check({ workload }) {
     return appContainers(workload).flatMap((container): RuleFinding[] => {
+      // The runtime runs command then args as one argv. With args alone the image's ENTRYPOINT,
+      // unseen here, comes first: usually a wrapper that execs its arguments, so args are read.
       const argv = [...(container.command ?? []), ...(container.args ?? [])];
       const script = shellScript(argv);
-      if (script === undefined || !compoundPattern.test(script.trim())) return [];
-      const lastCommand =
-        script
-          .trim()
-          .split(/;|&&|\n/)
-          .pop()
-          ?.trim() ?? '';
-      if (lastCommand.startsWith('exec ')) return [];
-      const simpleTail = /^(.*)(;|&&)\s*([^;&|`$()]+)$/s.exec(script.trim());
+      if (script === undefined) return [];
+      const body = script.replace(/[\s;]+$/, '');
+      if (!compoundPattern.test(body) || forwardingTrapPattern.test(body)) return [];
+      const last = body.split(commandSeparator).pop()?.trim() ?? '';
+      if (/^exec\s/.test(last)) return [];
       const scriptIndex = argv.indexOf(script);
-      const inCommand = scriptIndex < (container.command?.length ?? 0);
-      const field = inCommand ? 'command' : 'args';
-      const fieldIndex = inCommand ? scriptIndex : scriptIndex - (container.command?.length ?? 0);
+      const commandLength = container.command?.length ?? 0;
+      const field = scriptIndex < commandLength ? 'command' : 'args';
+      const scriptPath = [
+        ...container.path,
+        field,
+        field === 'command' ? scriptIndex : scriptIndex - commandLength,
+      ];
+      const fixed = execLastCommand(body, last);
       return [
         {
           message:
-            `container '${container.name}' runs \`${script.trim()}\` under a shell as PID 1: the shell ` +
-            'does not forward SIGTERM, so the app never drains and is SIGKILLed at the end of the ' +
-            'grace period. Start the last command with `exec`, or run the program directly.',
-          path: [...container.path, field, fieldIndex],
-          ...(simpleTail === null
+            `container '${container.name}' runs \`${body}\` with a shell as PID 1: the shell does ` +
+            'not forward SIGTERM to the app, so the app never drains and is SIGKILLed at the end ' +
+            'of the grace period, dropping its requests. Start the program with `exec` as the ' +
+            `script's last command${fixed === undefined ? '' : ` (\`${fixed}\`)`}, or run it directly.`,
+          path: scriptPath,
+          ...(fixed === undefined
             ? {}
             : {
                 fix: {
                   description: 'exec the last command of the script',
-                  apply: () =>
-                    setInObject(
-                      workload.object,
-                      [...container.path, field, fieldIndex],
-                      `${simpleTail[1]}${simpleTail[2]} exec ${simpleTail[3]?.trim()}`,
-                    ),
+                  apply: () => setScalarInObject(workload.object, scriptPath, fixed),
                 },
               }),
         },
@@ -57,3 +71,19 @@ export const shellPid1Rule: LintRule = {
     });
   },
 };
+
+/**
+ * `body` with `exec ` before its last command, when the script is a plain `a && b` or `a; b`
+ * chain of simple commands whose last one looks like the program; otherwise `undefined`.
+ */
+function execLastCommand(body: string, last: string): string | undefined {
+  if (unsafeForFixPattern.test(body)) return undefined;
+  const commands = body.split(/;|&&/).map((command) => command.trim());
+  if (commands.some((command) => shellKeywords.has(command.split(/\s+/)[0] ?? ''))) {
+    return undefined;
+  }
+  if (notTheApp.has(last.split(/\s+/)[0] ?? '')) return undefined;
+  // `body` has no trailing blanks or `;`, so it ends with `last`.
+  const lastStart = body.length - last.length;
+  return `${body.slice(0, lastStart)}exec ${body.slice(lastStart)}`;
+}
