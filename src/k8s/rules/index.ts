@@ -1,5 +1,6 @@
 /** Every lint rule, in the order the README's table explains them. */
 import type { LintRule } from '../lint-rule.js';
+import { livenessHairTriggerRule } from './liveness-hair-trigger.js';
 import { meshDrainRule } from './mesh-drain.js';
 import { pdbRule } from './pdb.js';
 import { prestopExecMissingBinaryRule } from './prestop-exec-missing-binary.js';
@@ -7,9 +8,11 @@ import { prestopExecSleepRule } from './prestop-exec-sleep.js';
 import { prestopHookRefusedRule } from './prestop-hook-refused.js';
 import { prestopMissingRule } from './prestop-missing.js';
 import { readinessProbeRule } from './readiness-probe.js';
+import { readinessSameAsLivenessRule } from './readiness-same-as-liveness.js';
 import { rollingUpdateCapacityRule } from './rolling-update-capacity.js';
 import { shellPid1Rule } from './shell-pid1.js';
 import { shutdownBudgetRule } from './shutdown-budget.js';
+import { singleReplicaRule } from './single-replica.js';
 import { topologySpreadRule } from './topology-spread.js';
 
 export const lintRules: readonly LintRule[] = [
@@ -19,9 +22,12 @@ export const lintRules: readonly LintRule[] = [
   prestopExecMissingBinaryRule,
   shellPid1Rule,
   readinessProbeRule,
+  readinessSameAsLivenessRule,
   rollingUpdateCapacityRule,
+  singleReplicaRule,
   pdbRule,
   topologySpreadRule,
+  livenessHairTriggerRule,
   meshDrainRule,
   prestopHookRefusedRule,
 ];

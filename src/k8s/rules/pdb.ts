@@ -3,8 +3,23 @@
  * evict every replica at once; a PDB that allows all of them to go protects nothing.
  */
 import type { LintRule, RuleFinding } from '../lint-rule.js';
-import { readLabelSelector } from '../workload.js';
+import { isRecord } from '../manifest-loader.js';
+import { type PdbView, readLabelSelector, type WorkloadView } from '../workload.js';
 
+/**
+ * How many of `replicas` pods `pdb` lets be evicted at once, as the disruption controller counts
+ * (pkg/controller/disruption getExpectedPodCount): percentages of `maxUnavailable` and of
+ * `minAvailable` both round up. `undefined` when the PDB sets neither.
+ */
+export function disruptionsAllowed(pdb: PdbView, replicas: number): number | undefined {
+  const pods = (value: number | string) =>
+    typeof value === 'number' ? value : Math.ceil((Number.parseInt(value, 10) * replicas) / 100);
+  if (pdb.maxUnavailable !== undefined) return Math.min(replicas, pods(pdb.maxUnavailable));
+  if (pdb.minAvailable !== undefined) return Math.max(0, replicas - pods(pdb.minAvailable));
+  return undefined;
+}
+
+/** `pdb`: a multi-replica workload with no PDB, or with one that lets every pod go. */
 export const pdbRule: LintRule = {
   id: 'pdb',
   severity: 'warning',
@@ -13,43 +28,11 @@ export const pdbRule: LintRule = {
   check({ workload, pdbs }) {
     const { replicas } = workload;
     if (replicas === undefined || replicas < 2) return [];
-    if (pdbs.length === 0) {
-      const matchLabels = readLabelSelector(
-        (workload.object.value.spec as Record<string, unknown> | undefined)?.selector,
-      ).matchLabels;
-      const selector = Object.keys(matchLabels).length > 0 ? matchLabels : workload.podLabels;
-      return [
-        {
-          message:
-            `${workload.kind} ${workload.name} runs ${replicas} replicas but no PodDisruptionBudget ` +
-            'selects its pods: a node drain may evict all of them at once. Add a PDB with ' +
-            '`maxUnavailable: 1`.',
-          path: ['metadata', 'name'],
-          fix: {
-            description: 'add a PodDisruptionBudget with maxUnavailable 1',
-            apply: () =>
-              workload.object.appendToFile({
-                apiVersion: 'policy/v1',
-                kind: 'PodDisruptionBudget',
-                metadata: {
-                  name: workload.name,
-                  ...(workload.object.namespace === undefined
-                    ? {}
-                    : { namespace: workload.object.namespace }),
-                },
-                spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } } },
-              }),
-          },
-        },
-      ];
-    }
+    if (pdbs.length === 0) return [missingPdb(workload, replicas)];
+    // A PDB may select the pods of several workloads: it protects this one if it stops a drain
+    // from taking all of this one's pods.
     return pdbs.flatMap((pdb): RuleFinding[] => {
-      const allowsAll =
-        pdb.maxUnavailable === '100%' ||
-        (typeof pdb.maxUnavailable === 'number' && pdb.maxUnavailable >= replicas) ||
-        pdb.minAvailable === 0 ||
-        pdb.minAvailable === '0%';
-      if (!allowsAll) return [];
+      if ((disruptionsAllowed(pdb, replicas) ?? 0) < replicas) return [];
       return [
         {
           message:
@@ -63,3 +46,28 @@ export const pdbRule: LintRule = {
     });
   },
 };
+
+function missingPdb(workload: WorkloadView, replicas: number): RuleFinding {
+  const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
+  const { matchLabels } = readLabelSelector(spec.selector);
+  // The workload's own selector is what its controller owns; pod labels when it has none.
+  const selector = Object.keys(matchLabels).length > 0 ? matchLabels : workload.podLabels;
+  const { namespace } = workload.object;
+  return {
+    message:
+      `${workload.kind} ${workload.name} runs ${replicas} replicas but no PodDisruptionBudget ` +
+      'selects its pods: a node drain may evict all of them at once. Add a PDB with ' +
+      '`maxUnavailable: 1`.',
+    path: ['metadata', 'name'],
+    fix: {
+      description: 'add a PodDisruptionBudget with maxUnavailable 1',
+      apply: () =>
+        workload.object.appendToFile({
+          apiVersion: 'policy/v1',
+          kind: 'PodDisruptionBudget',
+          metadata: { name: workload.name, ...(namespace === undefined ? {} : { namespace }) },
+          spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } } },
+        }),
+    },
+  };
+}

@@ -1,41 +1,114 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
-import { rollingUpdateCapacityRule, unavailablePods } from './rolling-update-capacity.js';
+import { resolveFenceposts, rollingUpdateCapacityRule } from './rolling-update-capacity.js';
 
 const rules = [rollingUpdateCapacityRule];
+const lint = (yaml: string) => lintTexts({ 'a.yaml': yaml }, rules);
 
-test('maxUnavailable counts pods as the controller does: percentages round down', () => {
-  assert.equal(unavailablePods('25%', 3), 0);
-  assert.equal(unavailablePods('25%', 8), 2);
-  assert.equal(unavailablePods(1, 3), 1);
+/** The recommended manifest with `strategy` replaced by `strategy` (YAML at 2 spaces). */
+const withStrategy = (strategy: string) =>
+  cleanLameduckManifest.replace(/ {2}strategy:\n(?: {4}.*\n)+/, strategy);
+
+test('fenceposts resolve as the Deployment controller does', () => {
+  // Defaults: 25 % surge rounds up, 25 % unavailable rounds down.
+  assert.deepEqual(resolveFenceposts(undefined, undefined, 3), {
+    surgePods: 1,
+    unavailablePods: 0,
+  });
+  assert.deepEqual(resolveFenceposts(undefined, undefined, 8), {
+    surgePods: 2,
+    unavailablePods: 2,
+  });
+  assert.deepEqual(resolveFenceposts(1, '50%', 3), { surgePods: 1, unavailablePods: 1 });
+  // Both round to 0: the controller lets one pod go, or it could never progress.
+  assert.deepEqual(resolveFenceposts(0, '25%', 3), { surgePods: 0, unavailablePods: 1 });
+  assert.deepEqual(resolveFenceposts('0%', 5, 3), { surgePods: 0, unavailablePods: 3 });
 });
 
-test('maxUnavailable 1 of 3 replicas: a warning, fixed to surge instead', () => {
+test('the recommended manifest and the default strategy with 3 replicas pass', () => {
+  assert.deepEqual(lint(cleanLameduckManifest).findings, []);
+  assert.deepEqual(lint(withStrategy('')).findings, []);
+});
+
+test('maxUnavailable 1 of 3 replicas: a warning at maxUnavailable, fixed to surge instead', () => {
   const yaml = cleanLameduckManifest.replace('maxUnavailable: 0', 'maxUnavailable: 1');
-  const { findings, manifests } = lintTexts({ 'a.yaml': yaml }, rules);
+  const { findings, manifests } = lint(yaml);
   assert.equal(findings.length, 1);
-  assert.match(findings[0]?.message ?? '', /may take 1 of 3 pods down/);
+  assert.equal(findings[0]?.severity, 'warning');
+  assert.match(
+    findings[0]?.message ?? '',
+    /maxUnavailable 1 of 3 replicas is 1: each rollout step takes 1 of 3 pods out of service/,
+  );
+  assert.equal(findings[0]?.location.line, 12);
   const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
-  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, rules).findings, []);
+  assert.equal(fixed, cleanLameduckManifest);
 });
 
-test('Recreate behind a Service, and a single replica, are reported; the clean manifest passes', () => {
-  const recreate = cleanLameduckManifest.replace(
-    / {4}type: RollingUpdate\n {4}rollingUpdate:\n {6}maxSurge: 1\n {6}maxUnavailable: 0/,
-    '    type: Recreate',
-  );
+test('maxSurge 0 with the default maxUnavailable: both round to 0, so one pod goes', () => {
+  const yaml = withStrategy('  strategy:\n    rollingUpdate:\n      maxSurge: 0\n');
+  const { findings, manifests } = lint(yaml);
+  assert.equal(findings.length, 1);
   assert.match(
-    lintTexts({ 'a.yaml': recreate }, rules).findings[0]?.message ?? '',
-    /Recreate strategy/,
+    findings[0]?.message ?? '',
+    /maxSurge 0 and maxUnavailable 25% \(the default\) both round to 0 of 3 replicas/,
   );
-  const single = cleanLameduckManifest.replace('replicas: 3', 'replicas: 1');
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.match(fixed, /^# a lameduck gRPC service/);
   assert.match(
-    lintTexts({ 'a.yaml': single }, rules).findings[0]?.message ?? '',
-    /one replica behind a Service/,
+    fixed,
+    /rollingUpdate:\n {6}maxSurge: 1\n {6}maxUnavailable: 0\n {4}type: RollingUpdate\n/,
   );
-  // The default strategy (25 % of 3 rounds down to 0) keeps capacity.
-  const defaults = cleanLameduckManifest.replace(/ {2}strategy:\n[\s\S]*?maxUnavailable: 0\n/, '');
-  assert.deepEqual(lintTexts({ 'a.yaml': defaults }, rules).findings, []);
-  assert.deepEqual(lintTexts({ 'a.yaml': cleanLameduckManifest }, rules).findings, []);
+  assert.deepEqual(lint(fixed).findings, []);
+});
+
+test('many replicas: the default 25 % is a small share and passes; 40 % of 10 is reported', () => {
+  const many = withStrategy('').replace('replicas: 3', 'replicas: 10');
+  assert.deepEqual(lint(many).findings, []);
+  const yaml = withStrategy('  strategy:\n    rollingUpdate:\n      maxUnavailable: 40%\n').replace(
+    'replicas: 3',
+    'replicas: 10',
+  );
+  assert.match(lint(yaml).findings[0]?.message ?? '', /takes 4 of 10 pods/);
+});
+
+test('Recreate behind a Service is reported and fixed; without a Service it is left alone', () => {
+  const recreate = withStrategy('  strategy:\n    type: Recreate\n');
+  const { findings, manifests } = lint(recreate);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]?.message ?? '', /uses the Recreate strategy behind a Service/);
+  assert.equal(findings[0]?.location.line, 9);
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.deepEqual(lint(fixed).findings, []);
+  const noService = recreate.replace(
+    /---\napiVersion: v1\nkind: Service\n(?:.*\n)+?---\n/,
+    '---\n',
+  );
+  assert.deepEqual(lint(noService).findings, []);
+});
+
+test('an Argo Rollouts canary resolves the same defaults; the fix sets its fenceposts', () => {
+  const rollout = `# a canary
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: { name: shop }
+spec:
+  replicas: 2
+  strategy:
+    canary:
+      maxUnavailable: 1
+  template:
+    metadata: { labels: { app: shop } }
+    spec:
+      containers: [{ name: shop, image: shop:1 }]
+`;
+  const { findings, manifests } = lint(rollout);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]?.message ?? '', /Rollout shop: maxUnavailable 1 of 2 replicas is 1/);
+  assert.equal(findings[0]?.location.line, 9);
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.match(fixed, /canary:\n {6}maxUnavailable: 0\n {6}maxSurge: 1\n/);
+  assert.deepEqual(lint(fixed).findings, []);
+  const blueGreen = rollout.replace('canary:\n      maxUnavailable: 1', 'blueGreen: {}');
+  assert.deepEqual(lint(blueGreen).findings, []);
 });

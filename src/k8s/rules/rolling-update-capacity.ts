@@ -1,74 +1,137 @@
 /**
- * A rolling update that may take pods down before their replacements are ready, a `Recreate`
- * strategy behind a Service, or a single replica: each means fewer (or no) pods serving while a
- * rollout or a node failure is under way.
+ * A rollout that takes pods out of service before their replacements are ready, or a `Recreate`
+ * strategy behind a Service (every pod stops at once): fewer pods, or none, serve while it runs.
  */
 import type { LintRule, RuleFinding } from '../lint-rule.js';
 import { setInObject } from '../manifest-edit.js';
-import { isRecord } from '../manifest-loader.js';
+import { isRecord, type ManifestPath } from '../manifest-loader.js';
+import type { WorkloadView } from '../workload.js';
 
-/** Kubernetes' default `maxUnavailable` (25 %, rounded down). */
-const defaultMaxUnavailable = '25%';
+/** The controllers' default `maxSurge` and `maxUnavailable` (Deployment and Argo Rollouts canary). */
+const defaultFencepost = '25%';
 
-/** `maxUnavailable` as a number of pods (a percentage rounds down, as the controller does). */
-export function unavailablePods(value: unknown, replicas: number): number {
-  if (typeof value === 'number') return value;
-  const percent = typeof value === 'string' ? /^(\d+)%$/.exec(value) : null;
-  return percent === null ? 0 : Math.floor((Number(percent[1]) * replicas) / 100);
+/** How many pods a rollout may add and take away at a time. */
+export interface Fenceposts {
+  surgePods: number;
+  unavailablePods: number;
 }
 
+/**
+ * `maxSurge` and `maxUnavailable` as numbers of pods, as the Deployment controller resolves them
+ * (and Argo Rollouts' canary, which copies it): an absent value is 25 %, a percentage of surge
+ * rounds up and of unavailability down, and when both come to 0 one pod may be unavailable (so
+ * `maxSurge: 0` with the default `maxUnavailable` and 3 replicas takes a pod down).
+ * k8s.io/kubernetes pkg/controller/deployment/util ResolveFenceposts.
+ */
+export function resolveFenceposts(
+  maxSurge: unknown,
+  maxUnavailable: unknown,
+  replicas: number,
+): Fenceposts {
+  const surgePods = scaledPods(maxSurge ?? defaultFencepost, replicas, Math.ceil);
+  const unavailable = scaledPods(maxUnavailable ?? defaultFencepost, replicas, Math.floor);
+  return {
+    surgePods,
+    unavailablePods: Math.min(replicas, surgePods === 0 && unavailable === 0 ? 1 : unavailable),
+  };
+}
+
+function scaledPods(value: unknown, replicas: number, round: (x: number) => number): number {
+  if (typeof value === 'number') return value;
+  const percent = typeof value === 'string' ? /^(\d+)%$/.exec(value) : null;
+  return percent === null ? 0 : round((Number(percent[1]) * replicas) / 100);
+}
+
+/** `rolling-update-capacity`: a rollout that lowers serving capacity. */
 export const rollingUpdateCapacityRule: LintRule = {
   id: 'rolling-update-capacity',
   severity: 'warning',
-  summary: 'a rollout or a node failure can leave too few pods serving',
+  summary: 'a rollout takes pods down before their replacements are ready, or all at once',
   check({ workload, services }) {
     const { replicas } = workload;
-    if (replicas === undefined || !['Deployment', 'Rollout', 'StatefulSet'].includes(workload.kind))
-      return [];
-    if (replicas <= 1 && services.length > 0) {
+    if (replicas === undefined || replicas < 1) return [];
+    const settings = rollingSettings(workload);
+    if (settings === undefined) return [];
+    const who = `${workload.kind} ${workload.name}`;
+    const fix = {
+      description: 'roll with maxSurge 1, maxUnavailable 0',
+      apply: () => {
+        for (const [path, value] of settings.safe) setInObject(workload.object, path, value);
+      },
+    };
+    if (settings.kind === 'recreate') {
+      if (services.length === 0) return [];
       return [
         {
           message:
-            `${workload.kind} ${workload.name} runs one replica behind a Service: every restart, ` +
-            'eviction or node failure is an outage. Run at least 2 (3 across nodes).',
-          path: ['spec'],
+            `${who} uses the Recreate strategy behind a Service: every rollout stops all pods ` +
+            'before new ones serve, an outage each time. Use RollingUpdate with maxSurge 1, ' +
+            'maxUnavailable 0.',
+          path: ['spec', 'strategy', 'type'],
+          fix,
         },
       ];
     }
-    if (workload.kind !== 'Deployment') return [];
-    const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
-    const strategy = isRecord(spec.strategy) ? spec.strategy : {};
-    const rollingUpdate = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
-    const findings: RuleFinding[] = [];
-    const safeStrategy = {
-      type: 'RollingUpdate',
-      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    const { maxSurge, maxUnavailable } = settings;
+    const { surgePods, unavailablePods } = resolveFenceposts(maxSurge, maxUnavailable, replicas);
+    // With few replicas each pod carries a large share of the load: losing any is felt.
+    if (unavailablePods === 0 || (replicas > 3 && unavailablePods * 3 < replicas)) return [];
+    const shown = (value: unknown) => (value === undefined ? '25% (the default)' : String(value));
+    const bothRoundToZero =
+      surgePods === 0 && scaledPods(maxUnavailable ?? defaultFencepost, replicas, Math.floor) === 0;
+    const how = bothRoundToZero
+      ? `maxSurge ${shown(maxSurge)} and maxUnavailable ${shown(maxUnavailable)} both round to 0 ` +
+        `of ${replicas} replicas, so the controller takes 1 pod down at a time`
+      : `maxUnavailable ${shown(maxUnavailable)} of ${replicas} replicas is ${unavailablePods}`;
+    const finding: RuleFinding = {
+      message:
+        `${who}: ${how}: each rollout step takes ${unavailablePods} of ${replicas} pods out of ` +
+        'service before their replacements are ready, and the rest must carry their load. Set ' +
+        'maxSurge 1 and maxUnavailable 0.',
+      path: [...settings.path, 'maxUnavailable'],
+      fix,
     };
-    const fix = {
-      description: 'roll with maxSurge 1, maxUnavailable 0',
-      apply: () => setInObject(workload.object, ['spec', 'strategy'], safeStrategy),
-    };
-    if (strategy.type === 'Recreate' && services.length > 0) {
-      findings.push({
-        message:
-          `${workload.kind} ${workload.name} uses the Recreate strategy behind a Service: every ` +
-          'rollout stops all pods before new ones serve. Use RollingUpdate with maxUnavailable 0.',
-        path: ['spec', 'strategy'],
-        fix,
-      });
-    } else if (strategy.type !== 'Recreate') {
-      const down = unavailablePods(rollingUpdate.maxUnavailable ?? defaultMaxUnavailable, replicas);
-      if (down > 0 && (replicas <= 3 || down * 3 >= replicas)) {
-        findings.push({
-          message:
-            `${workload.kind} ${workload.name}: the rolling update may take ${down} of ${replicas} ` +
-            'pods down before their replacements are ready, cutting capacity during every rollout. ' +
-            'Set maxUnavailable to 0 and maxSurge to 1.',
-          path: ['spec', 'strategy'],
-          fix,
-        });
-      }
-    }
-    return findings;
+    return [finding];
   },
 };
+
+type RollingSettings =
+  | { kind: 'recreate'; safe: ReadonlyArray<[ManifestPath, unknown]> }
+  | {
+      kind: 'rolling';
+      maxSurge: unknown;
+      maxUnavailable: unknown;
+      /** Where `maxSurge` and `maxUnavailable` sit. */
+      path: ManifestPath;
+      /** The edits that make the rollout surge instead. */
+      safe: ReadonlyArray<[ManifestPath, unknown]>;
+    };
+
+/** A Deployment's strategy, or an Argo Rollout's canary; `undefined` for other rollouts. */
+function rollingSettings(workload: WorkloadView): RollingSettings | undefined {
+  const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
+  const strategy = isRecord(spec.strategy) ? spec.strategy : {};
+  const surgeEdits = (path: ManifestPath): Array<[ManifestPath, unknown]> => [
+    [[...path, 'maxSurge'], 1],
+    [[...path, 'maxUnavailable'], 0],
+  ];
+  if (workload.kind === 'Deployment') {
+    const path = ['spec', 'strategy', 'rollingUpdate'];
+    const safe: Array<[ManifestPath, unknown]> = [
+      [['spec', 'strategy', 'type'], 'RollingUpdate'],
+      ...surgeEdits(path),
+    ];
+    if (strategy.type === 'Recreate') return { kind: 'recreate', safe };
+    const rollingUpdate = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+    const { maxSurge, maxUnavailable } = rollingUpdate;
+    return { kind: 'rolling', maxSurge, maxUnavailable, path, safe };
+  }
+  // Argo Rollouts: a canary without steps rolls like a Deployment; blue-green brings the new
+  // pods up in full before switching traffic, so it takes no capacity away.
+  if (workload.kind === 'Rollout' && isRecord(strategy.canary)) {
+    const path = ['spec', 'strategy', 'canary'];
+    const { maxSurge, maxUnavailable } = strategy.canary;
+    return { kind: 'rolling', maxSurge, maxUnavailable, path, safe: surgeEdits(path) };
+  }
+  return undefined;
+}

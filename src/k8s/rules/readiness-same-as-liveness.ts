@@ -1,0 +1,100 @@
+/**
+ * Readiness and liveness probing the same handler: whatever makes the pod not ready (overload, a
+ * slow start, a dependency it waits for) also gets its container restarted, so a pod that only needed to
+ * leave rotation for a while is killed, with its in-flight requests, and its load moves to the
+ * others. Kubernetes documents one safe form for other apps: the same endpoint with a liveness
+ * `failureThreshold` high enough that the pod is seen not ready for a while before it is killed
+ * (tasks/configure-pod-container/configure-liveness-readiness-startup-probes). lameduck's two
+ * endpoints mean different things: `/readyz` is 503 while starting, waiting on a readiness gate
+ * and draining, `/livez` stays OK until the process is stuck.
+ */
+import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
+import { setInObject } from '../manifest-edit.js';
+import { isRecord } from '../manifest-loader.js';
+import type { ContainerView, ProbeView, WorkloadView } from '../workload.js';
+import { isLameduckContainer, setLameduckReadinessProbe } from './readiness-probe.js';
+
+/** `readiness-same-as-liveness`: one handler for readiness and liveness. */
+export const readinessSameAsLivenessRule: LintRule = {
+  id: 'readiness-same-as-liveness',
+  severity: 'warning',
+  summary:
+    'readiness and liveness probe the same handler: a pod that should leave rotation is restarted',
+  check({ workload }) {
+    return appContainers(workload).flatMap((container) => checkContainer(workload, container));
+  },
+};
+
+function checkContainer(workload: WorkloadView, container: ContainerView): RuleFinding[] {
+  const { readinessProbe, livenessProbe } = container;
+  if (readinessProbe === undefined || livenessProbe === undefined) return [];
+  if (canonicalJson(readinessProbe.handler) !== canonicalJson(livenessProbe.handler)) return [];
+  const readinessSeconds = windowSeconds(readinessProbe);
+  const livenessSeconds = windowSeconds(livenessProbe);
+  const who = `container '${container.name}'`;
+  const path = [...container.path, 'livenessProbe'];
+  if (isLameduckContainer(container)) {
+    return [
+      {
+        message:
+          `${who}: readiness and liveness probe the same handler, but lameduck's /readyz is 503 ` +
+          'while the service starts or waits on a readiness gate (its etcd registration) and once ' +
+          'it drains: liveness on it restarts a container that is only starting or waiting, and ' +
+          'readiness on /livez never takes the pod out. Probe /readyz for readiness and /livez ' +
+          'for liveness.',
+        path,
+        fix: lameduckFix(workload, container, livenessProbe),
+      },
+    ];
+  }
+  // The documented pattern: liveness gives up later, so the pod is out of rotation first.
+  if (livenessSeconds > readinessSeconds) return [];
+  return [
+    {
+      message:
+        `${who}: readiness and liveness probe the same handler and liveness gives up after ` +
+        `${livenessSeconds} s, no later than readiness (${readinessSeconds} s): a slow pod is ` +
+        'restarted, dropping its in-flight requests, instead of being taken out of rotation. Give ' +
+        'liveness its own endpoint that fails only when the process is stuck, or a failureThreshold ' +
+        'high enough that readiness fails well before it.',
+      path,
+    },
+  ];
+}
+
+/** How long a failing probe takes to be acted on: `failureThreshold × periodSeconds`. */
+function windowSeconds(probe: ProbeView): number {
+  return probe.failureThreshold * probe.periodSeconds;
+}
+
+/**
+ * Liveness on /readyz: point it at /livez. Otherwise readiness is the one on the wrong endpoint
+ * (often /livez): give it lameduck's readiness probe.
+ */
+function lameduckFix(workload: WorkloadView, container: ContainerView, liveness: ProbeView) {
+  const get = liveness.handler.httpGet;
+  if (isRecord(get) && get.path === '/readyz') {
+    return {
+      description: 'probe /livez for liveness',
+      apply: () =>
+        setInObject(
+          workload.object,
+          [...container.path, 'livenessProbe', 'httpGet', 'path'],
+          '/livez',
+        ),
+    };
+  }
+  return setLameduckReadinessProbe(workload, container);
+}
+
+/** JSON with the keys of every mapping sorted: `{port, path}` and `{path, port}` compare equal. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isRecord(value)) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
