@@ -24,6 +24,8 @@ export interface RuleFinding {
   path: ManifestPath;
   /** The location, when it is in another object than the workload (a PDB). */
   at?: SourceLocation;
+  /** Lower than the rule's, for a finding the manifests cannot settle (a value set elsewhere). */
+  severity?: Severity;
   fix?: ManifestFix;
 }
 
@@ -58,6 +60,7 @@ export interface WorkloadContext {
 export interface LintRule {
   /** Stable kebab-case id, used by `--disable` and `lameduck.io/ignore`. */
   readonly id: string;
+  /** The severity of its findings, unless a finding gives its own. */
   readonly severity: Severity;
   /** One line: what the rule catches. */
   readonly summary: string;

@@ -5,7 +5,7 @@
 import { selectorMatches } from './label-selector.js';
 import type { Finding, LintRule, LintSettings, WorkloadContext } from './lint-rule.js';
 import type { LoadedManifest, ManifestObject } from './manifest-loader.js';
-import { readPdb, readService, readWorkload } from './workload.js';
+import { readEnvSourceData, readPdb, readService, readWorkload } from './workload.js';
 
 /** The annotation that silences rules for one object: `lameduck.io/ignore: "rule-a,rule-b"`. */
 export const ignoreAnnotation = 'lameduck.io/ignore';
@@ -46,10 +46,18 @@ export function lintManifests(
   const objects = manifests.flatMap((manifest) => manifest.objects);
   const services = objects.flatMap((object) => readService(object) ?? []);
   const pdbs = objects.flatMap((object) => readPdb(object) ?? []);
+  const envSources = new Map<string, Readonly<Record<string, string>>>();
+  for (const object of objects) {
+    const data = readEnvSourceData(object);
+    if (data !== undefined)
+      envSources.set(envSourceKey(object.namespace, object.kind, object.name), data);
+  }
   const rules = options.rules.filter((rule) => !options.disabled.has(rule.id));
   let workloadCount = 0;
   for (const object of objects) {
-    const workload = readWorkload(object);
+    const workload = readWorkload(object, (kind, name) =>
+      envSources.get(envSourceKey(object.namespace, kind, name)),
+    );
     if (workload === undefined) continue;
     workloadCount += 1;
     const sameNamespace = (other: ManifestObject) => other.namespace === object.namespace;
@@ -74,7 +82,7 @@ export function lintManifests(
       for (const finding of rule.check(context)) {
         findings.push({
           ruleId: rule.id,
-          severity: rule.severity,
+          severity: finding.severity ?? rule.severity,
           object: `${object.kind}/${object.name}`,
           message: finding.message,
           location: finding.at ?? object.locate(finding.path),
@@ -90,6 +98,10 @@ export function lintManifests(
       a.ruleId.localeCompare(b.ruleId),
   );
   return { findings, workloadCount };
+}
+
+function envSourceKey(namespace: string | undefined, kind: string, name: string): string {
+  return JSON.stringify([namespace, kind, name]);
 }
 
 function ignoredRules(

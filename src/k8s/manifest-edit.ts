@@ -35,7 +35,10 @@ export function appendInObject(object: ManifestObject, path: ManifestPath, value
   }
 }
 
-/** Sets env variable `name` of `container` to `value` (a string), adding it when absent. */
+/**
+ * Sets env variable `name` of `container` to `value` (a string), adding it when absent and
+ * replacing a `valueFrom` entry of that name.
+ */
 export function setContainerEnv(
   object: ManifestObject,
   container: ContainerView,
@@ -44,7 +47,11 @@ export function setContainerEnv(
 ): void {
   const index = envEntryIndex(object, container, name);
   if (index === undefined) appendInObject(object, [...container.path, 'env'], { name, value });
-  else setInObject(object, [...container.path, 'env', index, 'value'], value);
+  else if (
+    object.document.hasIn([...object.pathInDocument, ...container.path, 'env', index, 'value'])
+  ) {
+    setInObject(object, [...container.path, 'env', index, 'value'], value);
+  } else setInObject(object, [...container.path, 'env', index], { name, value });
 }
 
 /**

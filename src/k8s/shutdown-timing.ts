@@ -2,7 +2,7 @@
  * What a container's manifest says about its shutdown timing: how long its preStop hook holds
  * SIGTERM back, and how long the app itself takes after SIGTERM (lameduck's env, or Spring's).
  */
-import type { ContainerView, LifecycleHandler } from './workload.js';
+import { type ContainerView, envValue, type LifecycleHandler } from './workload.js';
 
 /** Kubernetes' default `terminationGracePeriodSeconds`. */
 export const defaultGracePeriodSeconds = 30;
@@ -99,8 +99,19 @@ export function durationSeconds(text: string): number | undefined {
 
 /** What the app does after SIGTERM, as far as its env tells. */
 export type AppShutdown =
-  /** A lameduck service: its whole shutdown fits in its grace period setting. */
-  | { kind: 'lameduck'; gracePeriodSeconds: number; gracePeriodSet: boolean }
+  /**
+   * A lameduck service: its whole shutdown fits in its grace period setting, which is set in the
+   * manifest, left to lameduck's default, or set where the manifests do not show (`unknownFrom`:
+   * a Secret, a ConfigMap not linted).
+   */
+  | {
+      kind: 'lameduck';
+      gracePeriod:
+        | { kind: 'set' | 'default'; seconds: number }
+        | { kind: 'unknown'; from: string }
+        /** Not a number >= 0: lameduck refuses to start. */
+        | { kind: 'invalid'; text: string };
+    }
   /** Spring Boot graceful shutdown: up to `timeout-per-shutdown-phase` per phase. */
   | { kind: 'spring'; phaseTimeoutSeconds: number }
   | { kind: 'unknown' };
@@ -110,20 +121,12 @@ const springDefaultPhaseSeconds = 30;
 
 /** Reads the app's shutdown settings from the container's env. */
 export function appShutdown(container: ContainerView, delay: PreStopDelay): AppShutdown {
-  const lameduckGrace = container.env.get('LAMEDUCK_GRACE_PERIOD_SECONDS');
   const usesLameduck =
     delay.kind === 'lameduck' ||
-    [...container.env.keys()].some((name) => name.startsWith('LAMEDUCK_'));
-  if (usesLameduck) {
-    const seconds = lameduckGrace === undefined ? undefined : Number(lameduckGrace);
-    return seconds !== undefined && Number.isFinite(seconds)
-      ? { kind: 'lameduck', gracePeriodSeconds: seconds, gracePeriodSet: true }
-      : {
-          kind: 'lameduck',
-          gracePeriodSeconds: lameduckDefaultGracePeriodSeconds,
-          gracePeriodSet: false,
-        };
-  }
+    [...container.env.keys(), ...container.envSetElsewhere.keys()].some((name) =>
+      name.startsWith('LAMEDUCK_'),
+    );
+  if (usesLameduck) return { kind: 'lameduck', gracePeriod: lameduckGracePeriod(container) };
   if (container.env.get('SERVER_SHUTDOWN') === 'graceful') {
     const phase = container.env.get('SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE');
     return {
@@ -133,6 +136,27 @@ export function appShutdown(container: ContainerView, delay: PreStopDelay): AppS
     };
   }
   return { kind: 'unknown' };
+}
+
+function lameduckGracePeriod(
+  container: ContainerView,
+): Extract<AppShutdown, { kind: 'lameduck' }>['gracePeriod'] {
+  const grace = envValue(container, 'LAMEDUCK_GRACE_PERIOD_SECONDS');
+  if (grace.kind === 'elsewhere') return { kind: 'unknown', from: grace.from };
+  if (grace.kind === 'unset') {
+    const [maybeFrom] = grace.maybeFrom;
+    return maybeFrom === undefined
+      ? { kind: 'default', seconds: lameduckDefaultGracePeriodSeconds }
+      : { kind: 'unknown', from: grace.maybeFrom.join(' or ') };
+  }
+  // As lameduck reads it: empty is unset.
+  if (grace.value.trim() === '') {
+    return { kind: 'default', seconds: lameduckDefaultGracePeriodSeconds };
+  }
+  const seconds = Number(grace.value);
+  return Number.isFinite(seconds) && seconds >= 0
+    ? { kind: 'set', seconds }
+    : { kind: 'invalid', text: grace.value };
 }
 
 /** lameduck's admin port in this container: `LAMEDUCK_ADMIN_PORT`, else 9901. */

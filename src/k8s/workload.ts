@@ -40,8 +40,21 @@ export interface ContainerView {
   readonly image: string;
   readonly command: readonly string[] | undefined;
   readonly args: readonly string[] | undefined;
-  /** Literal env values; `valueFrom` entries are in `envFrom`. */
+  /**
+   * Env values the manifests tell: literal `value`s, and keys of ConfigMaps and Secrets (through
+   * `envFrom` or `valueFrom`) found among the manifests, with Kubernetes' precedence.
+   */
   readonly env: ReadonlyMap<string, string>;
+  /**
+   * Env names that are set but whose value the manifests do not tell, with where it comes from:
+   * `fieldRef status.hostIP`, `ConfigMap app-env`.
+   */
+  readonly envSetElsewhere: ReadonlyMap<string, string>;
+  /**
+   * `envFrom` sources not among the manifests (`ConfigMap app-env`): any name not in `env` may
+   * still be set by them.
+   */
+  readonly envFromUnresolved: readonly string[];
   /** Where each env name sits in the `env` list (for findings that point at it). */
   readonly envIndexes: ReadonlyMap<string, number>;
   /** Env names set from a field ref, with the field (`HOST_IP` → `status.hostIP`). */
@@ -98,6 +111,32 @@ export interface LabelSelector {
   matchExpressions: ReadonlyArray<{ key: string; operator: string; values: readonly string[] }>;
 }
 
+/**
+ * The data of the ConfigMap or Secret `name` (in the workload's namespace), as env values, or
+ * `undefined` when it is not among the manifests.
+ */
+export type EnvSourceLookup = (
+  kind: 'ConfigMap' | 'Secret',
+  name: string,
+) => Readonly<Record<string, string>> | undefined;
+
+/** What the manifests say about one env variable of a container. */
+export type EnvValue =
+  | { kind: 'value'; value: string }
+  /** Set, to a value the manifests do not tell (a Secret not linted, the node's address). */
+  | { kind: 'elsewhere'; from: string }
+  /** Not set by the manifests; `maybeFrom` names `envFrom` sources that could set it. */
+  | { kind: 'unset'; maybeFrom: readonly string[] };
+
+/** What the manifests say about env variable `name` of `container`. */
+export function envValue(container: ContainerView, name: string): EnvValue {
+  const value = container.env.get(name);
+  if (value !== undefined) return { kind: 'value', value };
+  const from = container.envSetElsewhere.get(name);
+  if (from !== undefined) return { kind: 'elsewhere', from };
+  return { kind: 'unset', maybeFrom: container.envFromUnresolved };
+}
+
 /** Kubernetes' probe defaults (core/v1 Probe). */
 const probeDefaults = {
   periodSeconds: 10,
@@ -106,8 +145,14 @@ const probeDefaults = {
   initialDelaySeconds: 0,
 };
 
-/** The workload view of `object`, or `undefined` when its kind has no pod template. */
-export function readWorkload(object: ManifestObject): WorkloadView | undefined {
+/**
+ * The workload view of `object`, or `undefined` when its kind has no pod template.
+ * `lookupEnvSource` resolves the ConfigMaps and Secrets its env reads.
+ */
+export function readWorkload(
+  object: ManifestObject,
+  lookupEnvSource: EnvSourceLookup = () => undefined,
+): WorkloadView | undefined {
   const templatePath = podTemplatePaths[object.kind];
   if (templatePath === undefined) return undefined;
   const spec = record(object.value.spec);
@@ -120,10 +165,11 @@ export function readWorkload(object: ManifestObject): WorkloadView | undefined {
       const container = record(value);
       // Only native sidecars keep running beside the app; plain init containers are over by then.
       if (container.restartPolicy !== 'Always') return [];
-      return [readContainer(container, [...podSpecPath, 'initContainers', index], true)];
+      const path = [...podSpecPath, 'initContainers', index];
+      return [readContainer(container, path, true, lookupEnvSource)];
     }),
     ...list(podSpec.containers).map((value, index) =>
-      readContainer(record(value), [...podSpecPath, 'containers', index], false),
+      readContainer(record(value), [...podSpecPath, 'containers', index], false, lookupEnvSource),
     ),
   ];
   return {
@@ -160,6 +206,20 @@ export function readPdb(object: ManifestObject): PdbView | undefined {
   };
 }
 
+/**
+ * The env values a ConfigMap or Secret gives through `envFrom` (`data`; a Secret's `data` is
+ * base64 and its `stringData` wins), or `undefined` when `object` is neither.
+ */
+export function readEnvSourceData(object: ManifestObject): Record<string, string> | undefined {
+  if (object.kind === 'ConfigMap') return stringMap(object.value.data);
+  if (object.kind !== 'Secret') return undefined;
+  const decoded = Object.entries(stringMap(object.value.data)).map(([key, base64]) => [
+    key,
+    Buffer.from(base64, 'base64').toString('utf8'),
+  ]);
+  return { ...Object.fromEntries(decoded), ...stringMap(object.value.stringData) };
+}
+
 /** Reads a `LabelSelector`; garbage reads as the empty selector. */
 export function readLabelSelector(value: unknown): LabelSelector {
   const selector = record(value);
@@ -183,17 +243,47 @@ function readContainer(
   container: Record<string, unknown>,
   path: ManifestPath,
   sidecar: boolean,
+  lookupEnvSource: EnvSourceLookup,
 ): ContainerView {
   const env = new Map<string, string>();
+  const envSetElsewhere = new Map<string, string>();
+  const envFromUnresolved: string[] = [];
+  // As the kubelet does: `envFrom` sources in order, then `env` entries, later ones winning.
+  for (const entry of list(container.envFrom)) {
+    const source = record(entry);
+    const prefix = typeof source.prefix === 'string' ? source.prefix : '';
+    const [kind, reference] =
+      source.secretRef === undefined
+        ? (['ConfigMap', record(source.configMapRef)] as const)
+        : (['Secret', record(source.secretRef)] as const);
+    if (typeof reference.name !== 'string') continue;
+    const data = lookupEnvSource(kind, reference.name);
+    if (data === undefined) envFromUnresolved.push(`${kind} ${reference.name}`);
+    for (const [key, value] of Object.entries(data ?? {})) {
+      env.set(prefix + key, value);
+      envSetElsewhere.delete(prefix + key);
+    }
+  }
   const envFieldRefs = new Map<string, string>();
   const envIndexes = new Map<string, number>();
   for (const [index, entry] of list(container.env).entries()) {
     const variable = record(entry);
     if (typeof variable.name !== 'string') continue;
     envIndexes.set(variable.name, index);
-    if (variable.value !== undefined) env.set(variable.name, String(variable.value));
-    const fieldPath = record(record(variable.valueFrom).fieldRef).fieldPath;
+    env.delete(variable.name);
+    envSetElsewhere.delete(variable.name);
+    if (variable.value !== undefined) {
+      env.set(variable.name, String(variable.value));
+      continue;
+    }
+    const valueFrom = record(variable.valueFrom);
+    const fieldPath = record(valueFrom.fieldRef).fieldPath;
     if (typeof fieldPath === 'string') envFieldRefs.set(variable.name, fieldPath);
+    const resolved = readEnvReference(valueFrom, lookupEnvSource);
+    if (resolved.kind === 'value') env.set(variable.name, resolved.value);
+    else if (resolved.kind === 'elsewhere') envSetElsewhere.set(variable.name, resolved.from);
+    // `valueFrom` with nothing readable, or no value at all: the variable is empty.
+    else env.set(variable.name, '');
   }
   const lifecycle = record(container.lifecycle);
   return {
@@ -202,6 +292,8 @@ function readContainer(
     command: stringList(container.command),
     args: stringList(container.args),
     env,
+    envSetElsewhere,
+    envFromUnresolved,
     envIndexes,
     envFieldRefs,
     preStop: lifecycle.preStop === undefined ? undefined : readHandler(record(lifecycle.preStop)),
@@ -211,6 +303,27 @@ function readContainer(
     sidecar,
     path,
   };
+}
+
+/** Reads an env entry's `valueFrom`: a ConfigMap or Secret key, or a field of the pod. */
+function readEnvReference(
+  valueFrom: Record<string, unknown>,
+  lookupEnvSource: EnvSourceLookup,
+): EnvValue {
+  const fieldPath = record(valueFrom.fieldRef).fieldPath;
+  if (typeof fieldPath === 'string') return { kind: 'elsewhere', from: `fieldRef ${fieldPath}` };
+  if (valueFrom.resourceFieldRef !== undefined) {
+    return { kind: 'elsewhere', from: 'resourceFieldRef' };
+  }
+  for (const kind of ['ConfigMap', 'Secret'] as const) {
+    const selector = record(valueFrom[kind === 'ConfigMap' ? 'configMapKeyRef' : 'secretKeyRef']);
+    if (typeof selector.name !== 'string' || typeof selector.key !== 'string') continue;
+    const value = lookupEnvSource(kind, selector.name)?.[selector.key];
+    return value === undefined
+      ? { kind: 'elsewhere', from: `${kind} ${selector.name}` }
+      : { kind: 'value', value };
+  }
+  return { kind: 'unset', maybeFrom: [] };
 }
 
 function readHandler(handler: Record<string, unknown>): LifecycleHandler {

@@ -50,3 +50,56 @@ test('LAMEDUCK_PRESTOP_ALLOW instead, or the clean manifest, pass; an empty allo
   const empty = withEnv('- name: LAMEDUCK_PRESTOP_ALLOW\n  value: ""');
   assert.equal(lintTexts({ 'a.yaml': empty }, rules).findings.length, 1);
 });
+
+const envFrom = (source: string) =>
+  noHostIp.replace(
+    '          env:\n',
+    `          envFrom:\n${source.replace(/^/gm, '            ')}\n          env:\n`,
+  );
+const configMap = (data: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lameduck-env\ndata:\n${data.replace(/^/gm, '  ')}\n`;
+
+test('an allow-list from an envFrom ConfigMap among the manifests is read, in any file', () => {
+  const yaml = envFrom('- configMapRef:\n    name: lameduck-env');
+  const files = (data: string) => ({ 'a.yaml': yaml, 'env.yaml': configMap(data) });
+  assert.deepEqual(lintTexts(files('LAMEDUCK_PRESTOP_ALLOW: 10.0.0.0/8'), rules).findings, []);
+  // The ConfigMap is there and does not set it: the hook is refused, as without envFrom.
+  const { findings } = lintTexts(files('LAMEDUCK_ADMIN_PORT: "9901"'), rules);
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.severity, 'error');
+});
+
+test('a prefixed envFrom or a Secret sets the allow-list; an env entry overrides envFrom', () => {
+  const prefixed = envFrom('- prefix: LAMEDUCK_\n  configMapRef:\n    name: lameduck-env');
+  const prefixedFiles = { 'a.yaml': prefixed, 'env.yaml': configMap('PRESTOP_ALLOW: 10.0.0.0/8') };
+  assert.deepEqual(lintTexts(prefixedFiles, rules).findings, []);
+  const secret =
+    'apiVersion: v1\nkind: Secret\nmetadata:\n  name: lameduck-env\n' +
+    `data:\n  LAMEDUCK_PRESTOP_ALLOW: ${Buffer.from('10.0.0.0/8').toString('base64')}\n`;
+  const fromSecret = envFrom('- secretRef:\n    name: lameduck-env');
+  assert.deepEqual(lintTexts({ 'a.yaml': fromSecret, 's.yaml': secret }, rules).findings, []);
+  const overridden = fromSecret.replace(
+    'value: "45"',
+    'value: "45"\n            - name: LAMEDUCK_PRESTOP_ALLOW\n              value: ""',
+  );
+  const { findings } = lintTexts({ 'a.yaml': overridden, 's.yaml': secret }, rules);
+  assert.equal(findings.length, 1);
+});
+
+test('an envFrom source not among the manifests makes the refusal a warning that names it', () => {
+  const yaml = envFrom('- configMapRef:\n    name: lameduck-env');
+  const { findings } = lintTexts({ 'a.yaml': yaml }, rules);
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.severity, 'warning');
+  assert.match(
+    findings[0]?.message ?? '',
+    /LAMEDUCK_PRESTOP_ALLOW is not in the manifests linted \(ConfigMap lameduck-env, not among them, may set it\)/,
+  );
+  // A ConfigMap of that name in another namespace is not the one the pod reads.
+  const elsewhere = configMap('LAMEDUCK_PRESTOP_ALLOW: 10.0.0.0/8').replace(
+    'name: lameduck-env',
+    'name: lameduck-env\n  namespace: other',
+  );
+  const other = lintTexts({ 'a.yaml': yaml, 'env.yaml': elsewhere }, rules).findings;
+  assert.equal(other[0]?.severity, 'warning');
+});

@@ -7,7 +7,7 @@
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { setContainerFieldEnv } from '../manifest-edit.js';
 import { preStopDelay } from '../shutdown-timing.js';
-import type { ContainerView } from '../workload.js';
+import { type ContainerView, envValue } from '../workload.js';
 
 /** Reports lameduck's httpGet preStop where lameduck would refuse it; the fix adds `HOST_IP`. */
 export const prestopHookRefusedRule: LintRule = {
@@ -18,14 +18,20 @@ export const prestopHookRefusedRule: LintRule = {
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       const delay = preStopDelay(container.preStop);
       if (delay.kind !== 'lameduck' || delay.how !== 'httpGet') return [];
-      if (acceptsKubeletCall(container)) return [];
+      const accepted = acceptsKubeletCall(container);
+      if (accepted === true) return [];
       const hostIpField = container.envFieldRefs.get('HOST_IP');
       const hostIpIndex = container.envIndexes.get('HOST_IP');
       const setting = hostIpField === undefined ? 'a fixed value' : `from ${hostIpField}`;
-      const problem =
+      const hostIpProblem =
         hostIpIndex === undefined
           ? 'HOST_IP is not set'
           : `HOST_IP is ${setting}, not the node’s address (status.hostIP)`;
+      // An allow-list may sit in a ConfigMap we were not given: say so, without failing the lint.
+      const problem =
+        accepted === false
+          ? hostIpProblem
+          : `${hostIpProblem} and LAMEDUCK_PRESTOP_ALLOW is not in the manifests linted (${accepted.maybeFrom}, not among them, may set it)`;
       return [
         {
           message:
@@ -38,6 +44,7 @@ export const prestopHookRefusedRule: LintRule = {
             hostIpIndex === undefined
               ? [...container.path, 'lifecycle', 'preStop']
               : [...container.path, 'env', hostIpIndex],
+          ...(accepted === false ? {} : { severity: 'warning' as const }),
           fix: {
             description: 'set HOST_IP from status.hostIP',
             apply: () =>
@@ -51,11 +58,18 @@ export const prestopHookRefusedRule: LintRule = {
 
 /**
  * Whether lameduck in `container` accepts the kubelet's call to `/lameduck/prestop`: `HOST_IP`
- * comes from `status.hostIP`, or `LAMEDUCK_PRESTOP_ALLOW` is set (from a ConfigMap or Secret, or
- * a non-empty value).
+ * comes from `status.hostIP`, or `LAMEDUCK_PRESTOP_ALLOW` is set (to a non-empty value, or from
+ * a Secret); `maybeFrom` names `envFrom` sources not linted that could set the allow-list.
  */
-export function acceptsKubeletCall(container: ContainerView): boolean {
+export function acceptsKubeletCall(container: ContainerView): boolean | { maybeFrom: string } {
   if (container.envFieldRefs.get('HOST_IP') === 'status.hostIP') return true;
-  if (!container.envIndexes.has('LAMEDUCK_PRESTOP_ALLOW')) return false;
-  return container.env.get('LAMEDUCK_PRESTOP_ALLOW')?.trim() !== '';
+  const allow = envValue(container, 'LAMEDUCK_PRESTOP_ALLOW');
+  switch (allow.kind) {
+    case 'value':
+      return allow.value.trim() !== '';
+    case 'elsewhere':
+      return true;
+    case 'unset':
+      return allow.maybeFrom.length === 0 ? false : { maybeFrom: allow.maybeFrom.join(', ') };
+  }
 }

@@ -41,7 +41,7 @@ export const prestopMissingRule: LintRule = {
           ? { sleep: { seconds: fixSleepSeconds } }
           : { exec: { command: ['sleep', String(fixSleepSeconds)] } };
       // lameduck refuses the kubelet's call unless it knows the node's address.
-      const addHostIp = lameduck && !acceptsKubeletCall(container);
+      const addHostIp = lameduck && acceptsKubeletCall(container) !== true;
       const sleepHook = nativeSleep ? 'sleep: {seconds: 5}' : 'exec: [sleep, 5]';
       const advice = lameduck
         ? `Add lameduck’s hook \`httpGet: {path: ${lameduckPrestopPath}, port: ${port}}\`: it ` +

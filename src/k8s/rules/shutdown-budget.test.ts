@@ -18,7 +18,7 @@ test('LAMEDUCK_GRACE_PERIOD_SECONDS above the grace period is an error, fixed to
   assert.equal(finding?.ruleId, 'shutdown-budget');
   assert.match(
     finding?.message ?? '',
-    /LAMEDUCK_GRACE_PERIOD_SECONDS is 60 but terminationGracePeriodSeconds \(45 s\) leaves 45 s: lameduck plans a shutdown that SIGKILL cuts short/,
+    /LAMEDUCK_GRACE_PERIOD_SECONDS is 60: lameduck plans a shutdown that SIGKILL cuts short; terminationGracePeriodSeconds \(45 s\) leaves 45 s/,
   );
   assert.equal(finding?.location.line, 37);
   const fixed = applyFixes(findings, manifests)['app.yaml'] ?? '';
@@ -104,4 +104,68 @@ spec:
     'env:\n            - { name: SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE, value: 15s }',
   );
   assert.deepEqual(lint(passing).findings, []);
+});
+
+const graceEntry = / {12}- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n {14}value: "45"\n/;
+const graceFrom = (entry: string) =>
+  cleanLameduckManifest.replace(graceEntry, entry.replace(/^/gm, '            ').concat('\n'));
+const configMap = (grace: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: passport-env\ndata:\n  LAMEDUCK_GRACE_PERIOD_SECONDS: "${grace}"\n`;
+
+test('a grace setting from a ConfigMap among the manifests is checked; the fix overrides it', () => {
+  const keyRef = graceFrom(
+    '- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n  valueFrom:\n    configMapKeyRef: { name: passport-env, key: LAMEDUCK_GRACE_PERIOD_SECONDS }',
+  );
+  assert.deepEqual(lintTexts({ 'a.yaml': keyRef, 'c.yaml': configMap('45') }, rules).findings, []);
+  const { findings, manifests } = lintTexts({ 'a.yaml': keyRef, 'c.yaml': configMap('60') }, rules);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]?.message ?? '', /LAMEDUCK_GRACE_PERIOD_SECONDS is 60/);
+  // The valueFrom entry becomes a literal: an entry with both would be rejected by the API.
+  const fixed = applyFixes(findings, manifests);
+  assert.doesNotMatch(fixed['a.yaml'] ?? '', /configMapKeyRef/);
+  assert.match(fixed['a.yaml'] ?? '', /- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n\s+value: "45"/);
+  assert.deepEqual(lintTexts(fixed, rules).findings, []);
+});
+
+test('a grace setting the manifests cannot show is a note without a fix', () => {
+  const fromEnvFrom = cleanLameduckManifest
+    .replace(graceEntry, '')
+    .replace(
+      '          env:\n',
+      '          envFrom:\n            - configMapRef: { name: passport-env }\n          env:\n',
+    );
+  const fromSecret = graceFrom(
+    '- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n  valueFrom:\n    secretKeyRef: { name: passport, key: grace }',
+  );
+  for (const [yaml, source] of [
+    [fromEnvFrom, 'ConfigMap passport-env'],
+    [fromSecret, 'Secret passport'],
+  ] as const) {
+    const { findings } = lint(yaml);
+    assert.equal(findings.length, 1, source);
+    assert.equal(findings[0]?.severity, 'info');
+    assert.equal(findings[0]?.fix, undefined);
+    assert.match(
+      findings[0]?.message ?? '',
+      new RegExp(`comes from ${source}, which is not among`),
+    );
+  }
+  // With the ConfigMap given too, the value is known and right.
+  assert.deepEqual(
+    lintTexts({ 'a.yaml': fromEnvFrom, 'c.yaml': configMap('45') }, rules).findings,
+    [],
+  );
+});
+
+test('a grace setting that is not a number is an error: lameduck would not start', () => {
+  const { findings } = lint(cleanLameduckManifest.replace('value: "45"', 'value: forty-five'));
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.severity, 'error');
+  assert.match(
+    findings[0]?.message ?? '',
+    /is 'forty-five', not a number of seconds: lameduck refuses to start/,
+  );
+  // Empty is unset to lameduck: its default of 30 s is the finding.
+  const empty = lint(cleanLameduckManifest.replace('value: "45"', 'value: ""')).findings;
+  assert.match(empty[0]?.message ?? '', /unset \(lameduck assumes 30\)/);
 });

@@ -6,6 +6,7 @@ import {
   appContainers,
   type LintRule,
   type RuleFinding,
+  type Severity,
   type WorkloadContext,
 } from '../lint-rule.js';
 import { setContainerEnv, setInObject } from '../manifest-edit.js';
@@ -54,39 +55,65 @@ function checkContainer(context: WorkloadContext, container: ContainerView): Rul
   if (app.kind === 'lameduck') {
     // lameduck's hook starts its budget at the hook; after a sleep it starts at SIGTERM.
     const expectedSeconds = graceSeconds - hookSeconds;
-    if (app.gracePeriodSeconds === expectedSeconds) return [];
-    const setting = app.gracePeriodSet
-      ? `LAMEDUCK_GRACE_PERIOD_SECONDS is ${app.gracePeriodSeconds}`
-      : `LAMEDUCK_GRACE_PERIOD_SECONDS is unset (lameduck assumes ${app.gracePeriodSeconds})`;
+    const { gracePeriod } = app;
+    if (gracePeriod.kind !== 'unknown' && gracePeriod.kind !== 'invalid') {
+      if (gracePeriod.seconds === expectedSeconds) return [];
+    }
     const after = hookSeconds > 0 ? `, less the preStop sleep of ${hookSeconds} s,` : '';
-    const consequence =
-      app.gracePeriodSeconds > expectedSeconds
-        ? 'lameduck plans a shutdown that SIGKILL cuts short'
-        : 'lameduck gives up on slow requests earlier than it needs to';
-    return [
-      {
-        message:
-          `${who}: ${setting} but ${graceText}${after} leaves ${expectedSeconds} s: ${consequence}. ` +
-          `Set LAMEDUCK_GRACE_PERIOD_SECONDS to ${expectedSeconds}` +
-          (hookSeconds > 0 ? ', or replace the sleep with lameduck’s httpGet preStop.' : '.'),
-        path: [
-          ...container.path,
-          'env',
-          container.envIndexes.get('LAMEDUCK_GRACE_PERIOD_SECONDS') ?? -1,
-          'value',
-        ],
-        fix: {
-          description: `set LAMEDUCK_GRACE_PERIOD_SECONDS to ${expectedSeconds}`,
-          apply: () =>
-            setContainerEnv(
-              workload.object,
-              container,
-              'LAMEDUCK_GRACE_PERIOD_SECONDS',
-              String(expectedSeconds),
-            ),
-        },
-      },
-    ];
+    const fix = {
+      description: `set LAMEDUCK_GRACE_PERIOD_SECONDS to ${expectedSeconds}`,
+      apply: () =>
+        setContainerEnv(
+          workload.object,
+          container,
+          'LAMEDUCK_GRACE_PERIOD_SECONDS',
+          String(expectedSeconds),
+        ),
+    };
+    const finding = (problem: string, severity?: Severity): RuleFinding => ({
+      message:
+        `${who}: ${problem}; ${graceText}${after} leaves ${expectedSeconds} s. ` +
+        `Set LAMEDUCK_GRACE_PERIOD_SECONDS to ${expectedSeconds}` +
+        (hookSeconds > 0 ? ', or replace the sleep with lameduck’s httpGet preStop.' : '.'),
+      path: [
+        ...container.path,
+        'env',
+        container.envIndexes.get('LAMEDUCK_GRACE_PERIOD_SECONDS') ?? -1,
+        'value',
+      ],
+      // A value the manifests do not show is the user's to check, not ours to override.
+      ...(severity === undefined ? { fix } : { severity }),
+    });
+    switch (gracePeriod.kind) {
+      case 'unknown':
+        return [
+          finding(
+            `LAMEDUCK_GRACE_PERIOD_SECONDS comes from ${gracePeriod.from}, which is not among ` +
+              'the manifests linted, so it cannot be checked against the grace period (lint ' +
+              'it too, or set the value in the container)',
+            'info',
+          ),
+        ];
+      case 'invalid':
+        return [
+          finding(
+            `LAMEDUCK_GRACE_PERIOD_SECONDS is '${gracePeriod.text}', not a number of seconds: ` +
+              'lameduck refuses to start',
+          ),
+        ];
+      case 'set':
+      case 'default': {
+        const setting =
+          gracePeriod.kind === 'set'
+            ? `LAMEDUCK_GRACE_PERIOD_SECONDS is ${gracePeriod.seconds}`
+            : `LAMEDUCK_GRACE_PERIOD_SECONDS is unset (lameduck assumes ${gracePeriod.seconds})`;
+        const consequence =
+          gracePeriod.seconds > expectedSeconds
+            ? 'lameduck plans a shutdown that SIGKILL cuts short'
+            : 'lameduck gives up on slow requests earlier than it needs to';
+        return [finding(`${setting}: ${consequence}`)];
+      }
+    }
   }
   if (app.kind === 'spring') {
     const neededSeconds = hookSeconds + app.phaseTimeoutSeconds + marginSeconds;
