@@ -3,7 +3,13 @@
  * its pods, to findings. Rules do no I/O; fixes edit the in-memory YAML document.
  */
 import type { ManifestPath, SourceLocation } from './manifest-loader.js';
-import type { ContainerView, PdbView, ServiceView, WorkloadView } from './workload.js';
+import type {
+  AutoscalerView,
+  ContainerView,
+  PdbView,
+  ServiceView,
+  WorkloadView,
+} from './workload.js';
 
 /** How bad a finding is: `error` fails `lameduck lint` (exit 1). */
 export type Severity = 'error' | 'warning' | 'info';
@@ -53,6 +59,8 @@ export interface WorkloadContext {
   readonly services: readonly ServiceView[];
   /** PDBs whose selector matches the pod template's labels, in the same namespace. */
   readonly pdbs: readonly PdbView[];
+  /** The HorizontalPodAutoscaler (or KEDA ScaledObject) that scales it, if any. */
+  readonly autoscaler: AutoscalerView | undefined;
   readonly settings: LintSettings;
 }
 
@@ -70,4 +78,24 @@ export interface LintRule {
 /** The app containers of a workload (not native sidecars). */
 export function appContainers(workload: WorkloadView): ContainerView[] {
   return workload.containers.filter((container) => !container.sidecar);
+}
+
+/** How many pods a workload runs: its `replicas`, or its autoscaler's range. */
+export interface ReplicaRange {
+  min: number;
+  max: number;
+  /** `3 replicas`, or `1–10 replicas (HorizontalPodAutoscaler web)`, for messages. */
+  text: string;
+}
+
+/** The replicas of the context's workload; `undefined` for a DaemonSet (one per node). */
+export function replicaRange({ workload, autoscaler }: WorkloadContext): ReplicaRange | undefined {
+  if (workload.replicas === undefined) return undefined;
+  if (autoscaler === undefined) {
+    const count = workload.replicas;
+    return { min: count, max: count, text: `${count} replica${count === 1 ? '' : 's'}` };
+  }
+  const { minReplicas: min, object } = autoscaler;
+  const max = autoscaler.maxReplicas ?? min;
+  return { min, max, text: `${min}–${max} replicas (${object.kind} ${object.name})` };
 }

@@ -5,7 +5,13 @@
 import { selectorMatches } from './label-selector.js';
 import type { Finding, LintRule, LintSettings, WorkloadContext } from './lint-rule.js';
 import type { LoadedManifest, ManifestObject } from './manifest-loader.js';
-import { readEnvSourceData, readPdb, readService, readWorkload } from './workload.js';
+import {
+  readAutoscaler,
+  readEnvSourceData,
+  readPdb,
+  readService,
+  readWorkload,
+} from './workload.js';
 
 /** The annotation that silences rules for one object: `lameduck.io/ignore: "rule-a,rule-b"`. */
 export const ignoreAnnotation = 'lameduck.io/ignore';
@@ -46,6 +52,7 @@ export function lintManifests(
   const objects = manifests.flatMap((manifest) => manifest.objects);
   const services = objects.flatMap((object) => readService(object) ?? []);
   const pdbs = objects.flatMap((object) => readPdb(object) ?? []);
+  const autoscalers = objects.flatMap((object) => readAutoscaler(object) ?? []);
   const envSources = new Map<string, Readonly<Record<string, string>>>();
   for (const object of objects) {
     const data = readEnvSourceData(object);
@@ -73,6 +80,12 @@ export function lintManifests(
       ),
       pdbs: pdbs.filter(
         (pdb) => sameNamespace(pdb.object) && selectorMatches(pdb.selector, workload.podLabels),
+      ),
+      autoscaler: autoscalers.find(
+        (autoscaler) =>
+          sameNamespace(autoscaler.object) &&
+          autoscaler.targetKind === object.kind &&
+          autoscaler.targetName === object.name,
       ),
       settings: options.settings,
     };

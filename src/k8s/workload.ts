@@ -85,16 +85,40 @@ export interface WorkloadView {
   /** `terminationGracePeriodSeconds`, or `undefined` when unset (Kubernetes uses 30). */
   readonly terminationGracePeriodSeconds: number | undefined;
   readonly containers: readonly ContainerView[];
+  /** The names of the ports its containers declare (a Service's named `targetPort` needs one). */
+  readonly portNames: ReadonlySet<string>;
   /** The pod spec as data (affinity, topologySpreadConstraints, …). */
   readonly podSpec: Readonly<Record<string, unknown>>;
   /** Path of the pod spec in the object. */
   readonly podSpecPath: ManifestPath;
 }
 
-/** A Service with a selector (one without selects no pods and is ignored). */
+/**
+ * A Service with a selector. `headless` is `clusterIP: None`; `trafficPolicyLocal` names the
+ * policy that keeps traffic on the node that received it, when one does.
+ */
 export interface ServiceView {
   readonly object: ManifestObject;
   readonly selector: Readonly<Record<string, string>>;
+  readonly headless: boolean;
+  readonly publishNotReadyAddresses: boolean;
+  readonly trafficPolicyLocal: 'internalTrafficPolicy' | 'externalTrafficPolicy' | undefined;
+  /** Its ports' `targetPort`s given by name, with where each sits. */
+  readonly namedTargetPorts: ReadonlyArray<{ name: string; path: ManifestPath }>;
+}
+
+/**
+ * What scales a workload: a HorizontalPodAutoscaler, or a KEDA ScaledObject (which drives one).
+ * `minReplicas` is the fewest pods it keeps (HPA default 1, KEDA 0).
+ */
+export interface AutoscalerView {
+  readonly object: ManifestObject;
+  readonly targetKind: string;
+  readonly targetName: string;
+  readonly minReplicas: number;
+  readonly maxReplicas: number | undefined;
+  /** Where its minimum is set (`['spec','minReplicas']`). */
+  readonly minReplicasPath: ManifestPath;
 }
 
 /** A PodDisruptionBudget. */
@@ -182,6 +206,14 @@ export function readWorkload(
     annotations: stringMap(record(object.value.metadata).annotations),
     terminationGracePeriodSeconds: integer(podSpec.terminationGracePeriodSeconds),
     containers,
+    portNames: new Set(
+      [...list(podSpec.initContainers), ...list(podSpec.containers)].flatMap((container) =>
+        list(record(container).ports).flatMap((port) => {
+          const { name } = record(port);
+          return typeof name === 'string' ? [name] : [];
+        }),
+      ),
+    ),
     podSpec,
     podSpecPath,
   };
@@ -190,8 +222,60 @@ export function readWorkload(
 /** The Service view of `object`, or `undefined` when it is not a Service with a selector. */
 export function readService(object: ManifestObject): ServiceView | undefined {
   if (object.kind !== 'Service') return undefined;
-  const selector = stringMap(record(object.value.spec).selector);
-  return Object.keys(selector).length === 0 ? undefined : { object, selector };
+  const spec = record(object.value.spec);
+  const selector = stringMap(spec.selector);
+  if (Object.keys(selector).length === 0) return undefined;
+  const externallyReached = spec.type === 'LoadBalancer' || spec.type === 'NodePort';
+  return {
+    object,
+    selector,
+    headless: spec.clusterIP === 'None',
+    publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
+    trafficPolicyLocal:
+      spec.internalTrafficPolicy === 'Local'
+        ? 'internalTrafficPolicy'
+        : externallyReached && spec.externalTrafficPolicy === 'Local'
+          ? 'externalTrafficPolicy'
+          : undefined,
+    namedTargetPorts: list(spec.ports).flatMap((port, index) => {
+      const { targetPort } = record(port);
+      return typeof targetPort === 'string' && !/^\d+$/.test(targetPort)
+        ? [{ name: targetPort, path: ['spec', 'ports', index, 'targetPort'] }]
+        : [];
+    }),
+  };
+}
+
+/**
+ * The autoscaler view of `object` (a HorizontalPodAutoscaler or a KEDA ScaledObject), or
+ * `undefined` when it is neither or names no target.
+ */
+export function readAutoscaler(object: ManifestObject): AutoscalerView | undefined {
+  const spec = record(object.value.spec);
+  const target = record(spec.scaleTargetRef);
+  if (typeof target.name !== 'string') return undefined;
+  if (object.kind === 'HorizontalPodAutoscaler') {
+    if (typeof target.kind !== 'string') return undefined;
+    return {
+      object,
+      targetKind: target.kind,
+      targetName: target.name,
+      minReplicas: integer(spec.minReplicas) ?? 1,
+      maxReplicas: integer(spec.maxReplicas),
+      minReplicasPath: ['spec', 'minReplicas'],
+    };
+  }
+  if (object.kind === 'ScaledObject') {
+    return {
+      object,
+      targetKind: typeof target.kind === 'string' ? target.kind : 'Deployment',
+      targetName: target.name,
+      minReplicas: integer(spec.minReplicaCount) ?? 0,
+      maxReplicas: integer(spec.maxReplicaCount) ?? 100,
+      minReplicasPath: ['spec', 'minReplicaCount'],
+    };
+  }
+  return undefined;
 }
 
 /** The PDB view of `object`, or `undefined` when it is not a PodDisruptionBudget. */

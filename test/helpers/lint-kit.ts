@@ -39,3 +39,14 @@ export const cleanLameduckManifest = readFileSync(
   new URL('../../examples/k8s/passport.yaml', import.meta.url),
   'utf8',
 );
+
+/**
+ * An autoscaler of kind `kind` for the Deployment `passport` of {@link cleanLameduckManifest};
+ * `spec` is the rest of its spec, indented by two spaces (`  minReplicas: 2\n`).
+ */
+export function autoscalerManifest(spec: string, kind = 'HorizontalPodAutoscaler'): string {
+  return (
+    `apiVersion: autoscaling/v2\nkind: ${kind}\nmetadata:\n  name: passport\nspec:\n` +
+    `  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: passport }\n${spec}`
+  );
+}

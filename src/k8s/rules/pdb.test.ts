@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  applyFixes,
+  autoscalerManifest,
+  cleanLameduckManifest,
+  lintTexts,
+} from '../../../test/helpers/lint-kit.js';
 import { pdbRule } from './pdb.js';
 
 const rules = [pdbRule];
@@ -65,4 +70,16 @@ test('one replica needs no PDB; a PDB over several workloads protects each of th
   const other = (shared.split('---\n')[0] ?? '').replaceAll('passport', 'visa');
   const { findings } = lintTexts({ 'a.yaml': shared, 'b.yaml': other }, rules);
   assert.deepEqual(findings, []);
+});
+
+test('an autoscaler that may run 2 or more pods needs a PDB even when replicas is unset', () => {
+  const scaled = noPdb.replace('  replicas: 3\n', '');
+  assert.deepEqual(lint(scaled).findings, []);
+  const hpa = autoscalerManifest('  minReplicas: 1\n  maxReplicas: 10\n');
+  const { findings } = lintTexts({ 'a.yaml': scaled, 'hpa.yaml': hpa }, rules);
+  assert.equal(findings.length, 1);
+  assert.match(
+    findings[0]?.message ?? '',
+    /runs 1–10 replicas \(HorizontalPodAutoscaler passport\) but no PodDisruptionBudget/,
+  );
 });

@@ -2,7 +2,7 @@
  * Without a PodDisruptionBudget, `kubectl drain` (node upgrades, autoscaler scale-downs) may
  * evict every replica at once; a PDB that allows all of them to go protects nothing.
  */
-import type { LintRule, RuleFinding } from '../lint-rule.js';
+import { type LintRule, type ReplicaRange, type RuleFinding, replicaRange } from '../lint-rule.js';
 import { isRecord } from '../manifest-loader.js';
 import { type PdbView, readLabelSelector, type WorkloadView } from '../workload.js';
 
@@ -25,10 +25,13 @@ export const pdbRule: LintRule = {
   severity: 'warning',
   summary:
     'a multi-replica workload has no PodDisruptionBudget, or one that allows every pod to go',
-  check({ workload, pdbs }) {
-    const { replicas } = workload;
-    if (replicas === undefined || replicas < 2) return [];
-    if (pdbs.length === 0) return [missingPdb(workload, replicas)];
+  check(context) {
+    const { workload, pdbs } = context;
+    const range = replicaRange(context);
+    if (range === undefined || range.max < 2) return [];
+    if (pdbs.length === 0) return [missingPdb(workload, range)];
+    // With an autoscaler, the fewest pods it keeps are the ones a drain must not take at once.
+    const replicas = Math.max(range.min, 2);
     // A PDB may select the pods of several workloads: it protects this one if it stops a drain
     // from taking all of this one's pods.
     return pdbs.flatMap((pdb): RuleFinding[] => {
@@ -36,7 +39,7 @@ export const pdbRule: LintRule = {
       return [
         {
           message:
-            `PodDisruptionBudget ${pdb.object.name} allows all ${replicas} replicas of ` +
+            `PodDisruptionBudget ${pdb.object.name} allows ${replicas === range.min ? 'all ' : ''}${replicas} replicas of ` +
             `${workload.kind} ${workload.name} to be evicted at once: a drain still takes them all. ` +
             'Use `maxUnavailable: 1`.',
           path: ['spec'],
@@ -47,7 +50,7 @@ export const pdbRule: LintRule = {
   },
 };
 
-function missingPdb(workload: WorkloadView, replicas: number): RuleFinding {
+function missingPdb(workload: WorkloadView, replicas: ReplicaRange): RuleFinding {
   const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
   const { matchLabels } = readLabelSelector(spec.selector);
   // The workload's own selector is what its controller owns; pod labels when it has none.
@@ -55,7 +58,7 @@ function missingPdb(workload: WorkloadView, replicas: number): RuleFinding {
   const { namespace } = workload.object;
   return {
     message:
-      `${workload.kind} ${workload.name} runs ${replicas} replicas but no PodDisruptionBudget ` +
+      `${workload.kind} ${workload.name} runs ${replicas.text} but no PodDisruptionBudget ` +
       'selects its pods: a node drain may evict all of them at once. Add a PDB with ' +
       '`maxUnavailable: 1`.',
     path: ['metadata', 'name'],

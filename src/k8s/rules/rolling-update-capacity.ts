@@ -2,7 +2,7 @@
  * A rollout that takes pods out of service before their replacements are ready, or a `Recreate`
  * strategy behind a Service (every pod stops at once): fewer pods, or none, serve while it runs.
  */
-import type { LintRule, RuleFinding } from '../lint-rule.js';
+import { type LintRule, type RuleFinding, replicaRange } from '../lint-rule.js';
 import { setInObject } from '../manifest-edit.js';
 import { isRecord, type ManifestPath } from '../manifest-loader.js';
 import type { WorkloadView } from '../workload.js';
@@ -47,8 +47,10 @@ export const rollingUpdateCapacityRule: LintRule = {
   id: 'rolling-update-capacity',
   severity: 'warning',
   summary: 'a rollout takes pods down before their replacements are ready, or all at once',
-  check({ workload, services }) {
-    const { replicas } = workload;
+  check(context) {
+    const { workload, services } = context;
+    // With an autoscaler, its minimum is when each pod's share of the load is largest.
+    const replicas = replicaRange(context)?.min;
     if (replicas === undefined || replicas < 1) return [];
     const settings = rollingSettings(workload);
     if (settings === undefined) return [];

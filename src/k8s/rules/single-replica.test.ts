@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  autoscalerManifest,
+  cleanLameduckManifest,
+  lintTexts,
+} from '../../../test/helpers/lint-kit.js';
 import { singleReplicaRule } from './single-replica.js';
 
 const rules = [singleReplicaRule];
@@ -27,7 +31,7 @@ test('unset replicas means 1; the message names the autoscaler case', () => {
   assert.equal(findings.length, 1);
   assert.match(
     findings[0]?.message ?? '',
-    /runs 1 replica behind a Service \(replicas is unset; ignore this if a HorizontalPodAutoscaler/,
+    /runs 1 replica behind a Service \(replicas is unset; if an autoscaler scales it, lint its manifest too\)/,
   );
   // No spec.replicas: the finding points at the spec that lacks it.
   assert.equal(findings[0]?.location.line, 7);
@@ -45,4 +49,32 @@ test('a StatefulSet counts; no Service, 0 replicas or a DaemonSet do not', () =>
   assert.deepEqual(lint(cleanLameduckManifest.replace('replicas: 3', 'replicas: 0')).findings, []);
   const daemonSet = cleanLameduckManifest.replace('kind: Deployment', 'kind: DaemonSet');
   assert.deepEqual(lint(daemonSet).findings, []);
+});
+
+test('an autoscaler among the manifests decides: its minimum of 1 is reported where it is set', () => {
+  const deployment = cleanLameduckManifest.replace('  replicas: 3\n', '');
+  const hpa = (min: string) => autoscalerManifest(`${min}  maxReplicas: 10\n`);
+  const { findings } = lintTexts(
+    { 'app.yaml': deployment, 'hpa.yaml': hpa('  minReplicas: 1\n') },
+    rules,
+  );
+  assert.equal(findings.length, 1);
+  assert.match(
+    findings[0]?.message ?? '',
+    /HorizontalPodAutoscaler passport lets Deployment passport scale down to 1 replica/,
+  );
+  assert.deepEqual(findings[0]?.location, { file: 'hpa.yaml', line: 7, column: 16 });
+  // minReplicas defaults to 1: reported at the autoscaler's spec.
+  const unsetMin = lintTexts({ 'app.yaml': deployment, 'hpa.yaml': hpa('') }, rules).findings;
+  assert.equal(unsetMin[0]?.location.file, 'hpa.yaml');
+  // At least 2, or KEDA's default minimum of 0 (scaled to zero on purpose), pass.
+  for (const other of [hpa('  minReplicas: 2\n'), autoscalerManifest('', 'ScaledObject')]) {
+    assert.deepEqual(lintTexts({ 'app.yaml': deployment, 'hpa.yaml': other }, rules).findings, []);
+  }
+  // An autoscaler of another workload, or in another namespace, is not this one's.
+  const otherTarget = hpa('  minReplicas: 2\n').replace('name: passport }', 'name: billing }');
+  assert.equal(
+    lintTexts({ 'a.yaml': deployment, 'h.yaml': otherTarget }, rules).findings.length,
+    1,
+  );
 });

@@ -6,7 +6,7 @@
  * hold two of them on one node.
  */
 import { selectorMatches } from '../label-selector.js';
-import type { LintRule } from '../lint-rule.js';
+import { type LintRule, replicaRange } from '../lint-rule.js';
 import { appendInObject } from '../manifest-edit.js';
 import { isRecord } from '../manifest-loader.js';
 import { readLabelSelector } from '../workload.js';
@@ -19,10 +19,12 @@ export const topologySpreadRule: LintRule = {
   id: 'topology-spread',
   severity: 'warning',
   summary: 'multi-replica pods are not spread across nodes',
-  check({ workload }) {
-    // A DaemonSet (replicas undefined) already runs one pod per node.
-    const { replicas, podSpec, podLabels } = workload;
-    if (replicas === undefined || replicas < 2) return [];
+  check(context) {
+    const { workload } = context;
+    // A DaemonSet (no replica range) already runs one pod per node.
+    const replicas = replicaRange(context);
+    if (replicas === undefined || replicas.max < 2) return [];
+    const { podSpec, podLabels } = workload;
     const keys = spreadKeys(podSpec, podLabels);
     if (keys.has(hostnameKey)) return [];
     const zoneOnly = keys.has(zoneKey)
@@ -31,7 +33,7 @@ export const topologySpreadRule: LintRule = {
     return [
       {
         message:
-          `${workload.kind} ${workload.name} runs ${replicas} replicas with no topologySpreadConstraints ` +
+          `${workload.kind} ${workload.name} runs ${replicas.text} with no topologySpreadConstraints ` +
           `or pod anti-affinity on ${hostnameKey} that selects its own pods: they may share a node, ` +
           `and one node's reboot or crash takes them all.${zoneOnly} Spread them across nodes.`,
         path: workload.podSpecPath,
