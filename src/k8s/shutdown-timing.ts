@@ -159,10 +159,26 @@ function lameduckGracePeriod(
     : { kind: 'invalid', text: grace.value };
 }
 
-/** lameduck's admin port in this container: `LAMEDUCK_ADMIN_PORT`, else 9901. */
+/** lameduck's admin port when `LAMEDUCK_ADMIN_PORT` is unset. */
+export const lameduckDefaultAdminPort = 9901;
+
+/**
+ * lameduck's admin port in this container: `LAMEDUCK_ADMIN_PORT`, else 9901; `undefined` when
+ * it is set where the manifests do not show (a Secret, a ConfigMap not linted).
+ */
+export function lameduckAdminPortIfKnown(container: ContainerView): number | undefined {
+  const setting = envValue(container, 'LAMEDUCK_ADMIN_PORT');
+  if (setting.kind === 'elsewhere') return undefined;
+  if (setting.kind === 'unset') {
+    return setting.maybeFrom.length === 0 ? lameduckDefaultAdminPort : undefined;
+  }
+  const port = Number(setting.value);
+  return Number.isInteger(port) && port > 0 ? port : lameduckDefaultAdminPort;
+}
+
+/** lameduck's admin port in this container, for fixes: as far as the manifests tell, else 9901. */
 export function lameduckAdminPort(container: ContainerView): number {
-  const port = Number(container.env.get('LAMEDUCK_ADMIN_PORT'));
-  return Number.isInteger(port) && port > 0 ? port : 9901;
+  return lameduckAdminPortIfKnown(container) ?? lameduckDefaultAdminPort;
 }
 
 /** Whether the Kubernetes version `[major, minor]` is at least `minor` of 1.x. */

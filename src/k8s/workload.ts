@@ -34,6 +34,13 @@ export interface ProbeView {
   initialDelaySeconds: number;
 }
 
+/** A port a container declares. */
+export interface ContainerPort {
+  readonly containerPort: number;
+  readonly name?: string;
+  readonly hostPort?: number;
+}
+
 /** One container of a pod template. */
 export interface ContainerView {
   readonly name: string;
@@ -59,6 +66,8 @@ export interface ContainerView {
   readonly envIndexes: ReadonlyMap<string, number>;
   /** Env names set from a field ref, with the field (`HOST_IP` → `status.hostIP`). */
   readonly envFieldRefs: ReadonlyMap<string, string>;
+  /** Its declared `ports`. */
+  readonly ports: ReadonlyArray<ContainerPort>;
   readonly preStop: LifecycleHandler | undefined;
   readonly readinessProbe: ProbeView | undefined;
   readonly livenessProbe: ProbeView | undefined;
@@ -380,6 +389,18 @@ function readContainer(
     envFromUnresolved,
     envIndexes,
     envFieldRefs,
+    ports: list(container.ports).flatMap((value): ContainerPort[] => {
+      const port = record(value);
+      const containerPort = integer(port.containerPort);
+      if (containerPort === undefined) return [];
+      return [
+        {
+          containerPort,
+          ...(typeof port.name === 'string' ? { name: port.name } : {}),
+          ...(integer(port.hostPort) === undefined ? {} : { hostPort: integer(port.hostPort) }),
+        },
+      ];
+    }),
     preStop: lifecycle.preStop === undefined ? undefined : readHandler(record(lifecycle.preStop)),
     readinessProbe: readProbe(container.readinessProbe),
     livenessProbe: readProbe(container.livenessProbe),

@@ -5,11 +5,14 @@ import { meshDrainRule } from './mesh-drain.js';
 import { pdbRule } from './pdb.js';
 import { prestopExecMissingBinaryRule } from './prestop-exec-missing-binary.js';
 import { prestopExecSleepRule } from './prestop-exec-sleep.js';
+import { prestopHookPortRule } from './prestop-hook-port.js';
 import { prestopHookRefusedRule } from './prestop-hook-refused.js';
 import { prestopMissingRule } from './prestop-missing.js';
+import { publishNotReadyAddressesRule } from './publish-not-ready-addresses.js';
 import { readinessProbeRule } from './readiness-probe.js';
 import { readinessSameAsLivenessRule } from './readiness-same-as-liveness.js';
 import { rollingUpdateCapacityRule } from './rolling-update-capacity.js';
+import { serviceTargetPortRule } from './service-target-port.js';
 import { shellPid1Rule } from './shell-pid1.js';
 import { shutdownBudgetRule } from './shutdown-budget.js';
 import { singleReplicaRule } from './single-replica.js';
@@ -30,4 +33,7 @@ export const lintRules: readonly LintRule[] = [
   livenessHairTriggerRule,
   meshDrainRule,
   prestopHookRefusedRule,
+  prestopHookPortRule,
+  publishNotReadyAddressesRule,
+  serviceTargetPortRule,
 ];

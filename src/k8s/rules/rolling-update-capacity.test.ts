@@ -112,3 +112,53 @@ spec:
   const blueGreen = rollout.replace('canary:\n      maxUnavailable: 1', 'blueGreen: {}');
   assert.deepEqual(lint(blueGreen).findings, []);
 });
+
+const daemonSet = (updateStrategy: string) =>
+  cleanLameduckManifest
+    .replace('kind: Deployment', 'kind: DaemonSet')
+    .replace(
+      / {2}replicas: 3\n {2}strategy:\n[\s\S]*?maxUnavailable: 0\n/,
+      updateStrategy === '' ? '' : `  updateStrategy:\n${updateStrategy.replace(/^/gm, '    ')}\n`,
+    );
+
+test('a DaemonSet behind a Service rolls by stopping each node’s pod first: fixed to surge', () => {
+  const { findings, manifests } = lint(daemonSet(''));
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.severity, 'warning');
+  assert.match(
+    findings[0]?.message ?? '',
+    /DaemonSet passport: maxUnavailable 1 \(the default\) stops each node’s pod before its replacement is Ready, and the Service loses that node’s capacity/,
+  );
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.match(
+    fixed,
+    /updateStrategy:\n {4}type: RollingUpdate\n {4}rollingUpdate:\n {6}maxSurge: 1\n {6}maxUnavailable: 0/,
+  );
+  assert.deepEqual(lint(fixed).findings, []);
+  for (const passes of ['type: OnDelete', 'rollingUpdate:\n  maxSurge: 1\n  maxUnavailable: 0']) {
+    assert.deepEqual(lint(daemonSet(passes)).findings, [], passes);
+  }
+  // Without a Service, no traffic is lost.
+  const alone = daemonSet('').replace(/---\napiVersion: v1\nkind: Service[\s\S]*?---\n/, '---\n');
+  assert.deepEqual(lint(alone).findings, []);
+});
+
+test('a Local traffic policy makes it an error; a host port leaves it without a fix', () => {
+  const local = daemonSet('rollingUpdate:\n  maxUnavailable: 10%').replace(
+    '  ports:\n    - port: 50051',
+    '  internalTrafficPolicy: Local\n  ports:\n    - port: 50051',
+  );
+  const [finding] = lint(local).findings;
+  assert.equal(finding?.severity, 'error');
+  assert.match(
+    finding?.message ?? '',
+    /maxUnavailable 10% stops .* Service passport has internalTrafficPolicy: Local, so every request that reaches that node fails/,
+  );
+  const hostPort = daemonSet('').replace(
+    '- containerPort: 50051',
+    '- containerPort: 50051\n              hostPort: 50051',
+  );
+  const [pinned] = lint(hostPort).findings;
+  assert.match(pinned?.message ?? '', /bind a host port, so they cannot surge/);
+  assert.equal(pinned?.fix, undefined);
+});

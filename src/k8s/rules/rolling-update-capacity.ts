@@ -2,7 +2,12 @@
  * A rollout that takes pods out of service before their replacements are ready, or a `Recreate`
  * strategy behind a Service (every pod stops at once): fewer pods, or none, serve while it runs.
  */
-import { type LintRule, type RuleFinding, replicaRange } from '../lint-rule.js';
+import {
+  type LintRule,
+  type RuleFinding,
+  replicaRange,
+  type WorkloadContext,
+} from '../lint-rule.js';
 import { setInObject } from '../manifest-edit.js';
 import { isRecord, type ManifestPath } from '../manifest-loader.js';
 import type { WorkloadView } from '../workload.js';
@@ -49,6 +54,7 @@ export const rollingUpdateCapacityRule: LintRule = {
   summary: 'a rollout takes pods down before their replacements are ready, or all at once',
   check(context) {
     const { workload, services } = context;
+    if (workload.kind === 'DaemonSet') return checkDaemonSet(context);
     // With an autoscaler, its minimum is when each pod's share of the load is largest.
     const replicas = replicaRange(context)?.min;
     if (replicas === undefined || replicas < 1) return [];
@@ -96,6 +102,57 @@ export const rollingUpdateCapacityRule: LintRule = {
     return [finding];
   },
 };
+
+/**
+ * A DaemonSet rolls node by node: by default (`maxUnavailable: 1`, `maxSurge: 0`) each node's
+ * pod stops before its replacement is Ready. Behind a Service that is lost capacity, and with a
+ * `Local` traffic policy every request that reaches that node fails meanwhile. Surging (GA in
+ * 1.25) starts the new pod first; it cannot with a hostPort or the host's network, where the
+ * two pods would want the same port.
+ */
+function checkDaemonSet({ workload, services }: WorkloadContext): RuleFinding[] {
+  if (services.length === 0) return [];
+  const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
+  const strategy = isRecord(spec.updateStrategy) ? spec.updateStrategy : {};
+  if (strategy.type === 'OnDelete') return [];
+  const rollingUpdate = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+  const maxUnavailable = rollingUpdate.maxUnavailable ?? 1;
+  if (maxUnavailable === 0 || maxUnavailable === '0%') return [];
+  const local = services.find((service) => service.trafficPolicyLocal !== undefined);
+  const consequence =
+    local === undefined
+      ? 'the Service loses that node’s capacity meanwhile'
+      : `Service ${local.object.name} has ${local.trafficPolicyLocal}: Local, so every request ` +
+        'that reaches that node fails meanwhile';
+  const usesHostPort =
+    workload.podSpec.hostNetwork === true ||
+    workload.containers.some((container) =>
+      container.ports.some((port) => port.hostPort !== undefined),
+    );
+  const path = ['spec', 'updateStrategy', 'rollingUpdate'];
+  const finding: RuleFinding = {
+    message:
+      `DaemonSet ${workload.name}: maxUnavailable ${String(maxUnavailable)}` +
+      `${rollingUpdate.maxUnavailable === undefined ? ' (the default)' : ''} stops each node’s ` +
+      `pod before its replacement is Ready, and ${consequence}. ` +
+      (usesHostPort
+        ? 'Its pods bind a host port, so they cannot surge: keep the gap short (fast start, a ' +
+          'readiness probe), or move the port off the host.'
+        : 'Set maxSurge 1 and maxUnavailable 0 to start the new pod first.'),
+    path: [...path, 'maxUnavailable'],
+    ...(local === undefined ? {} : { severity: 'error' as const }),
+  };
+  if (usesHostPort) return [finding];
+  const fix = {
+    description: 'roll with maxSurge 1, maxUnavailable 0',
+    apply: () => {
+      setInObject(workload.object, ['spec', 'updateStrategy', 'type'], 'RollingUpdate');
+      setInObject(workload.object, [...path, 'maxSurge'], 1);
+      setInObject(workload.object, [...path, 'maxUnavailable'], 0);
+    },
+  };
+  return [{ ...finding, fix }];
+}
 
 type RollingSettings =
   | { kind: 'recreate'; safe: ReadonlyArray<[ManifestPath, unknown]> }

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import { prestopHookPortRule } from './prestop-hook-port.js';
+
+const rules = [prestopHookPortRule];
+const lint = (yaml: string) => lintTexts({ 'a.yaml': yaml }, rules);
+const hookPort = (port: string, yaml = cleanLameduckManifest) =>
+  yaml.replace(
+    'path: /lameduck/prestop\n                port: 9901',
+    `path: /lameduck/prestop\n                port: ${port}`,
+  );
+const namedAdmin = cleanLameduckManifest.replace(
+  '- containerPort: 9901',
+  '- containerPort: 9901\n              name: admin',
+);
+
+test('the hook on the admin port, by number or by name, passes', () => {
+  assert.deepEqual(lint(cleanLameduckManifest).findings, []);
+  assert.deepEqual(lint(hookPort('admin', namedAdmin)).findings, []);
+  const moved = hookPort('9000').replace(
+    'value: "45"',
+    'value: "45"\n            - name: LAMEDUCK_ADMIN_PORT\n              value: "9000"',
+  );
+  assert.deepEqual(lint(moved).findings, []);
+});
+
+test('the hook on the gRPC port is an error at its port, fixed to the admin port', () => {
+  const yaml = hookPort('50051');
+  const { findings, manifests } = lint(yaml);
+  assert.equal(findings.length, 1);
+  assert.match(
+    findings[0]?.message ?? '',
+    /the preStop hook goes to port 50051, but lameduck’s admin server listens on 9901: the kubelet’s call fails at once/,
+  );
+  assert.equal(
+    findings[0]?.location.line,
+    yaml.split('\n').indexOf('                port: 50051') + 1,
+  );
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.deepEqual(lint(fixed).findings, []);
+  assert.match(fixed, /^# a lameduck gRPC service/);
+});
+
+test('a port name no container port declares, or LAMEDUCK_ADMIN_PORT elsewhere, is reported', () => {
+  const [unknownName] = lint(hookPort('admn', namedAdmin)).findings;
+  assert.match(
+    unknownName?.message ?? '',
+    /names port 'admn', which no port of the container declares/,
+  );
+  const moved = cleanLameduckManifest.replace(
+    'value: "45"',
+    'value: "45"\n            - name: LAMEDUCK_ADMIN_PORT\n              value: "9000"',
+  );
+  const [stale] = lint(moved).findings;
+  assert.match(
+    stale?.message ?? '',
+    /goes to port 9901, but lameduck’s admin server listens on 9000/,
+  );
+  // Set where the manifests do not show: not checked.
+  const secret = moved.replace(
+    'value: "9000"',
+    'valueFrom: { secretKeyRef: { name: s, key: port } }',
+  );
+  assert.deepEqual(lint(secret).findings, []);
+});
