@@ -6,6 +6,7 @@ import { selectorMatches } from './label-selector.js';
 import type { Finding, LintRule, LintSettings, WorkloadContext } from './lint-rule.js';
 import type { LoadedManifest, ManifestObject } from './manifest-loader.js';
 import {
+  type EnvSource,
   readAutoscaler,
   readEnvSourceData,
   readPdb,
@@ -53,11 +54,12 @@ export function lintManifests(
   const services = objects.flatMap((object) => readService(object) ?? []);
   const pdbs = objects.flatMap((object) => readPdb(object) ?? []);
   const autoscalers = objects.flatMap((object) => readAutoscaler(object) ?? []);
-  const envSources = new Map<string, Readonly<Record<string, string>>>();
+  const envSources = new Map<string, EnvSource>();
   for (const object of objects) {
     const data = readEnvSourceData(object);
-    if (data !== undefined)
-      envSources.set(envSourceKey(object.namespace, object.kind, object.name), data);
+    if (data !== undefined) {
+      envSources.set(envSourceKey(object.namespace, object.kind, object.name), { object, data });
+    }
   }
   const rules = options.rules.filter((rule) => !options.disabled.has(rule.id));
   let workloadCount = 0;

@@ -96,6 +96,9 @@ export function loadManifest(file: string, text: string): LoadedManifest {
       });
       continue;
     }
+    // A document of comments only (Helm prints one per template that renders empty) reads as
+    // null, and kubectl skips it: so do we.
+    if (value === null) continue;
     const locate = (path: ManifestPath): SourceLocation => {
       for (let length = path.length; length >= 0; length -= 1) {
         const node = document.getIn(path.slice(0, length), true);

@@ -2,7 +2,7 @@
  * What a container's manifest says about its shutdown timing: how long its preStop hook holds
  * SIGTERM back, and how long the app itself takes after SIGTERM (lameduck's env, or Spring's).
  */
-import { type ContainerView, envValue, type LifecycleHandler } from './workload.js';
+import { type ContainerView, type EnvOrigin, envValue, type LifecycleHandler } from './workload.js';
 
 /** Kubernetes' default `terminationGracePeriodSeconds`. */
 export const defaultGracePeriodSeconds = 30;
@@ -107,7 +107,9 @@ export type AppShutdown =
   | {
       kind: 'lameduck';
       gracePeriod:
-        | { kind: 'set' | 'default'; seconds: number }
+        | { kind: 'default'; seconds: number }
+        /** Set in the manifests: in the container's env, or at `origin` (a ConfigMap key). */
+        | { kind: 'set'; seconds: number; origin?: EnvOrigin }
         | { kind: 'unknown'; from: string }
         /** Not a number >= 0: lameduck refuses to start. */
         | { kind: 'invalid'; text: string };
@@ -154,9 +156,10 @@ function lameduckGracePeriod(
     return { kind: 'default', seconds: lameduckDefaultGracePeriodSeconds };
   }
   const seconds = Number(grace.value);
-  return Number.isFinite(seconds) && seconds >= 0
+  if (!(Number.isFinite(seconds) && seconds >= 0)) return { kind: 'invalid', text: grace.value };
+  return grace.origin === undefined
     ? { kind: 'set', seconds }
-    : { kind: 'invalid', text: grace.value };
+    : { kind: 'set', seconds, origin: grace.origin };
 }
 
 /** lameduck's admin port when `LAMEDUCK_ADMIN_PORT` is unset. */

@@ -34,31 +34,48 @@ kind: Secret
 metadata: { name: db }
 data: { PASSWORD: ${Buffer.from('from-data').toString('base64')}, USER: ${Buffer.from('u').toString('base64')} }
 stringData: { PASSWORD: from-string-data }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: first }
+data: { ORDER: first, ONLY_FIRST: one, SHARED: first }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: second }
+data:
+  ORDER: second
 `,
 );
 
-const [deployment, secret] = manifest.objects;
-assert.ok(deployment && secret);
-
-const sources: Record<string, Record<string, string>> = {
-  'ConfigMap first': { ORDER: 'first', ONLY_FIRST: 'one', SHARED: 'first' },
-  'ConfigMap second': { ORDER: 'second' },
-  'Secret db': readEnvSourceData(secret) ?? {},
-};
+const [deployment, ...others] = manifest.objects;
+assert.ok(deployment);
+const sources = new Map(
+  others.map((object) => [
+    `${object.kind} ${object.name}`,
+    { object, data: readEnvSourceData(object) ?? {} },
+  ]),
+);
+/** What `envValue` says of a value from `source`, set on `line` of the manifest. */
+const fromSource = (value: string, source: string, line: number, column: number) => ({
+  kind: 'value',
+  value,
+  origin: { source, location: { file: 'app.yaml', line, column } },
+});
 
 test('env resolves as the kubelet does: envFrom in order, then env entries, prefixes applied', () => {
-  const workload = readWorkload(deployment, (kind, name) => sources[`${kind} ${name}`]);
+  const workload = readWorkload(deployment, (kind, name) => sources.get(`${kind} ${name}`));
   const container = workload?.containers[0];
   assert.ok(container);
-  assert.deepEqual(envValue(container, 'ORDER'), { kind: 'value', value: 'second' });
+  assert.deepEqual(envValue(container, 'ORDER'), fromSource('second', 'ConfigMap second', 40, 10));
   assert.deepEqual(envValue(container, 'SHARED'), { kind: 'value', value: 'from-env' });
-  assert.deepEqual(envValue(container, 'FROM_KEY'), { kind: 'value', value: 'one' });
+  assert.deepEqual(envValue(container, 'FROM_KEY'), fromSource('one', 'ConfigMap first', 34, 35));
   // A Secret's stringData wins over its base64 data, as the API server merges them.
-  assert.deepEqual(envValue(container, 'DB_PASSWORD'), {
-    kind: 'value',
-    value: 'from-string-data',
-  });
-  assert.deepEqual(envValue(container, 'DB_USER'), { kind: 'value', value: 'u' });
+  assert.deepEqual(
+    envValue(container, 'DB_PASSWORD'),
+    fromSource('from-string-data', 'Secret db', 29, 25),
+  );
+  assert.deepEqual(envValue(container, 'DB_USER'), fromSource('u', 'Secret db', 28, 39));
   assert.deepEqual(envValue(container, 'NODE'), {
     kind: 'elsewhere',
     from: 'fieldRef spec.nodeName',

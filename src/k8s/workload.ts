@@ -4,7 +4,12 @@
  * leniently: a field of the wrong type reads as absent, and the rules say what is missing.
  * Every view keeps its object and its path, so findings and fixes know where it is.
  */
-import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
+import {
+  isRecord,
+  type ManifestObject,
+  type ManifestPath,
+  type SourceLocation,
+} from './manifest-loader.js';
 
 /** Kinds whose pod template is read, and where the template sits. */
 const podTemplatePaths: Readonly<Record<string, ManifestPath>> = {
@@ -57,6 +62,8 @@ export interface ContainerView {
    * `fieldRef status.hostIP`, `ConfigMap app-env`.
    */
   readonly envSetElsewhere: ReadonlyMap<string, string>;
+  /** Env names in `env` whose value comes from a ConfigMap or Secret, with where it is set. */
+  readonly envValueSources: ReadonlyMap<string, EnvOrigin>;
   /**
    * `envFrom` sources not among the manifests (`ConfigMap app-env`): any name not in `env` may
    * still be set by them.
@@ -148,14 +155,26 @@ export interface LabelSelector {
  * The data of the ConfigMap or Secret `name` (in the workload's namespace), as env values, or
  * `undefined` when it is not among the manifests.
  */
-export type EnvSourceLookup = (
-  kind: 'ConfigMap' | 'Secret',
-  name: string,
-) => Readonly<Record<string, string>> | undefined;
+export type EnvSourceLookup = (kind: 'ConfigMap' | 'Secret', name: string) => EnvSource | undefined;
+
+/** A ConfigMap or Secret among the manifests, as env values. */
+export interface EnvSource {
+  readonly object: ManifestObject;
+  /** Its keys and values (a Secret's decoded). */
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** Where an env value is set outside the container: `ConfigMap app-env`, at its key. */
+export interface EnvOrigin {
+  /** `ConfigMap app-env`, `Secret db`. */
+  readonly source: string;
+  readonly location: SourceLocation;
+}
 
 /** What the manifests say about one env variable of a container. */
 export type EnvValue =
-  | { kind: 'value'; value: string }
+  /** Its value; `origin` is the ConfigMap or Secret key it comes from, if it does. */
+  | { kind: 'value'; value: string; origin?: EnvOrigin }
   /** Set, to a value the manifests do not tell (a Secret not linted, the node's address). */
   | { kind: 'elsewhere'; from: string }
   /** Not set by the manifests; `maybeFrom` names `envFrom` sources that could set it. */
@@ -164,7 +183,10 @@ export type EnvValue =
 /** What the manifests say about env variable `name` of `container`. */
 export function envValue(container: ContainerView, name: string): EnvValue {
   const value = container.env.get(name);
-  if (value !== undefined) return { kind: 'value', value };
+  const origin = container.envValueSources.get(name);
+  if (value !== undefined) {
+    return origin === undefined ? { kind: 'value', value } : { kind: 'value', value, origin };
+  }
   const from = container.envSetElsewhere.get(name);
   if (from !== undefined) return { kind: 'elsewhere', from };
   return { kind: 'unset', maybeFrom: container.envFromUnresolved };
@@ -340,6 +362,7 @@ function readContainer(
 ): ContainerView {
   const env = new Map<string, string>();
   const envSetElsewhere = new Map<string, string>();
+  const envValueSources = new Map<string, EnvOrigin>();
   const envFromUnresolved: string[] = [];
   // As the kubelet does: `envFrom` sources in order, then `env` entries, later ones winning.
   for (const entry of list(container.envFrom)) {
@@ -350,10 +373,11 @@ function readContainer(
         ? (['ConfigMap', record(source.configMapRef)] as const)
         : (['Secret', record(source.secretRef)] as const);
     if (typeof reference.name !== 'string') continue;
-    const data = lookupEnvSource(kind, reference.name);
-    if (data === undefined) envFromUnresolved.push(`${kind} ${reference.name}`);
-    for (const [key, value] of Object.entries(data ?? {})) {
+    const found = lookupEnvSource(kind, reference.name);
+    if (found === undefined) envFromUnresolved.push(`${kind} ${reference.name}`);
+    for (const [key, value] of Object.entries(found?.data ?? {})) {
       env.set(prefix + key, value);
+      if (found !== undefined) envValueSources.set(prefix + key, envOrigin(found, key));
       envSetElsewhere.delete(prefix + key);
     }
   }
@@ -364,6 +388,7 @@ function readContainer(
     if (typeof variable.name !== 'string') continue;
     envIndexes.set(variable.name, index);
     env.delete(variable.name);
+    envValueSources.delete(variable.name);
     envSetElsewhere.delete(variable.name);
     if (variable.value !== undefined) {
       env.set(variable.name, String(variable.value));
@@ -373,8 +398,10 @@ function readContainer(
     const fieldPath = record(valueFrom.fieldRef).fieldPath;
     if (typeof fieldPath === 'string') envFieldRefs.set(variable.name, fieldPath);
     const resolved = readEnvReference(valueFrom, lookupEnvSource);
-    if (resolved.kind === 'value') env.set(variable.name, resolved.value);
-    else if (resolved.kind === 'elsewhere') envSetElsewhere.set(variable.name, resolved.from);
+    if (resolved.kind === 'value') {
+      env.set(variable.name, resolved.value);
+      if (resolved.origin !== undefined) envValueSources.set(variable.name, resolved.origin);
+    } else if (resolved.kind === 'elsewhere') envSetElsewhere.set(variable.name, resolved.from);
     // `valueFrom` with nothing readable, or no value at all: the variable is empty.
     else env.set(variable.name, '');
   }
@@ -386,6 +413,7 @@ function readContainer(
     args: stringList(container.args),
     env,
     envSetElsewhere,
+    envValueSources,
     envFromUnresolved,
     envIndexes,
     envFieldRefs,
@@ -410,6 +438,15 @@ function readContainer(
   };
 }
 
+function envOrigin({ object }: EnvSource, key: string): EnvOrigin {
+  // A Secret's stringData wins over its data, so that is where the value is set.
+  const inStringData = isRecord(object.value.stringData) && key in object.value.stringData;
+  return {
+    source: `${object.kind} ${object.name}`,
+    location: object.locate([inStringData ? 'stringData' : 'data', key]),
+  };
+}
+
 /** Reads an env entry's `valueFrom`: a ConfigMap or Secret key, or a field of the pod. */
 function readEnvReference(
   valueFrom: Record<string, unknown>,
@@ -423,10 +460,11 @@ function readEnvReference(
   for (const kind of ['ConfigMap', 'Secret'] as const) {
     const selector = record(valueFrom[kind === 'ConfigMap' ? 'configMapKeyRef' : 'secretKeyRef']);
     if (typeof selector.name !== 'string' || typeof selector.key !== 'string') continue;
-    const value = lookupEnvSource(kind, selector.name)?.[selector.key];
-    return value === undefined
+    const found = lookupEnvSource(kind, selector.name);
+    const value = found?.data[selector.key];
+    return found === undefined || value === undefined
       ? { kind: 'elsewhere', from: `${kind} ${selector.name}` }
-      : { kind: 'value', value };
+      : { kind: 'value', value, origin: envOrigin(found, selector.key) };
   }
   return { kind: 'unset', maybeFrom: [] };
 }

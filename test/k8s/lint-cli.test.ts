@@ -16,6 +16,12 @@ import { cleanLameduckManifest } from '../helpers/lint-kit.js';
 
 const incident = 'examples/k8s/incident/vip-passport.yaml';
 const recommended = 'examples/k8s/passport.yaml';
+const helmTemplate = 'test/fixtures/k8s/helm-template.yaml';
+
+/** The 1-based line of `text` that contains `needle`. */
+function lineOf(text: string, needle: string): number {
+  return text.split('\n').findIndex((line) => line.includes(needle)) + 1;
+}
 
 interface JsonReport {
   workloadCount: number;
@@ -90,10 +96,27 @@ test('a file that is not YAML, or not Kubernetes, is reported with its line; the
   assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
 });
 
-test('standard input: Helm or Kustomize output piped in', async () => {
-  const run = await runLameduckCli(['lint', '--format', 'json', '-'], cleanLameduckManifest);
-  assert.equal(run.code, 0, run.stdout);
-  assert.deepEqual((JSON.parse(run.stdout) as JsonReport).findings, []);
+test('standard input: `helm template` output piped in, fixed through --fix --dry-run', async () => {
+  // As helm 3 prints a chart: `# Source:` comments, an empty template, a test-hook Pod, the
+  // grace setting in a ConfigMap, named ports, an HPA. The one mistake: the ConfigMap's 30 s.
+  const rendered = await readFile(helmTemplate, 'utf8');
+  const run = await runLameduckCli(['lint', '--format', 'json', '-'], rendered);
+  assert.equal(run.code, 1, run.stderr);
+  const report = JSON.parse(run.stdout) as JsonReport;
+  assert.equal(report.workloadCount, 1);
+  assert.deepEqual(
+    report.findings.map((finding) => [
+      finding.ruleId,
+      finding.location.file,
+      finding.location.line,
+    ]),
+    [['shutdown-budget', '-', lineOf(rendered, 'LAMEDUCK_GRACE_PERIOD_SECONDS: "30"')]],
+  );
+  const fixed = await runLameduckCli(['lint', '--fix', '--dry-run', '-'], rendered);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.match(fixed.stdout, /^---\n# Source: passport\/templates\/serviceaccount.yaml/);
+  const relinted = await runLameduckCli(['lint', '--format', 'json', '-'], fixed.stdout);
+  assert.deepEqual((JSON.parse(relinted.stdout) as JsonReport).findings, []);
 });
 
 test('--fix --dry-run prints fixed manifests that lint clean and keep their comments', async (t) => {

@@ -119,7 +119,10 @@ test('a grace setting from a ConfigMap among the manifests is checked; the fix o
   assert.deepEqual(lintTexts({ 'a.yaml': keyRef, 'c.yaml': configMap('45') }, rules).findings, []);
   const { findings, manifests } = lintTexts({ 'a.yaml': keyRef, 'c.yaml': configMap('60') }, rules);
   assert.equal(findings.length, 1);
-  assert.match(findings[0]?.message ?? '', /LAMEDUCK_GRACE_PERIOD_SECONDS is 60/);
+  assert.match(
+    findings[0]?.message ?? '',
+    /LAMEDUCK_GRACE_PERIOD_SECONDS is 60 \(from ConfigMap passport-env\)/,
+  );
   // The valueFrom entry becomes a literal: an entry with both would be rejected by the API.
   const fixed = applyFixes(findings, manifests);
   assert.doesNotMatch(fixed['a.yaml'] ?? '', /configMapKeyRef/);

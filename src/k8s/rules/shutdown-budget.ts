@@ -105,13 +105,17 @@ function checkContainer(context: WorkloadContext, container: ContainerView): Rul
       case 'default': {
         const setting =
           gracePeriod.kind === 'set'
-            ? `LAMEDUCK_GRACE_PERIOD_SECONDS is ${gracePeriod.seconds}`
+            ? `LAMEDUCK_GRACE_PERIOD_SECONDS is ${gracePeriod.seconds}` +
+              (gracePeriod.origin === undefined ? '' : ` (from ${gracePeriod.origin.source})`)
             : `LAMEDUCK_GRACE_PERIOD_SECONDS is unset (lameduck assumes ${gracePeriod.seconds})`;
         const consequence =
           gracePeriod.seconds > expectedSeconds
             ? 'lameduck plans a shutdown that SIGKILL cuts short'
             : 'lameduck gives up on slow requests earlier than it needs to';
-        return [finding(`${setting}: ${consequence}`)];
+        const found = finding(`${setting}: ${consequence}`);
+        // Point at the ConfigMap key that sets it; the fix still sets it in the container.
+        const at = gracePeriod.kind === 'set' ? gracePeriod.origin?.location : undefined;
+        return [at === undefined ? found : { ...found, at }];
       }
     }
   }
