@@ -50,3 +50,39 @@ export function autoscalerManifest(spec: string, kind = 'HorizontalPodAutoscaler
     `  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: passport }\n${spec}`
   );
 }
+
+/** What {@link shopManifest} varies. */
+export interface ShopManifestOptions {
+  kind?: string;
+  apiVersion?: string;
+  /** Lines of the workload's spec before its template, indented by 2 spaces. */
+  spec?: string;
+  /** Lines of the container after its image, indented by 10 spaces. */
+  container?: string;
+  /** Whether a Service selects the pods. */
+  service?: boolean;
+}
+
+/**
+ * A minimal workload `shop` of another app (not lameduck): the fixture rules meet when the app
+ * is not theirs to know. Line 1 is a comment; the container's name is on line
+ * `7 + lines of spec`.
+ */
+export function shopManifest(options: ShopManifestOptions = {}): string {
+  const {
+    kind = 'Deployment',
+    apiVersion = 'apps/v1',
+    spec = '',
+    container = '',
+    service = false,
+  } = options;
+  const workload =
+    `# shop, not a lameduck service\napiVersion: ${apiVersion}\nkind: ${kind}\n` +
+    `metadata: { name: shop }\nspec:\n${spec}  template:\n` +
+    '    metadata: { labels: { app: shop } }\n    spec:\n      containers:\n' +
+    `        - name: shop\n          image: shop:1\n${container}`;
+  const selecting =
+    '---\napiVersion: v1\nkind: Service\nmetadata: { name: shop }\n' +
+    'spec:\n  selector: { app: shop }\n';
+  return service ? `${workload}${selecting}` : workload;
+}

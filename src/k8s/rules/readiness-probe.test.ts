@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  applyFixes,
+  cleanLameduckManifest,
+  lintTexts,
+  shopManifest,
+} from '../../../test/helpers/lint-kit.js';
 import { readinessProbeRule } from './readiness-probe.js';
 
 const rules = [readinessProbeRule];
@@ -12,25 +17,7 @@ const noReadiness = cleanLameduckManifest.replace(
 );
 
 /** A plain (not lameduck) Deployment behind a Service, with no probes. */
-const plainApp = `# shop, not a lameduck service
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: shop }
-spec:
-  replicas: 3
-  template:
-    metadata: { labels: { app: shop } }
-    spec:
-      containers:
-        - name: shop
-          image: shop:1
----
-apiVersion: v1
-kind: Service
-metadata: { name: shop }
-spec:
-  selector: { app: shop }
-`;
+const plainApp = shopManifest({ spec: '  replicas: 3\n', service: true });
 
 test('the recommended manifest passes', () => {
   assert.deepEqual(lint(cleanLameduckManifest).findings, []);
@@ -74,6 +61,6 @@ test('another app gets the finding without a fix: its endpoint is not known', ()
 });
 
 test('no Service selects the pods: no traffic to gate, no finding', () => {
-  const alone = plainApp.replace(/---\n[\s\S]*$/, '');
+  const alone = shopManifest({ spec: '  replicas: 3\n' });
   assert.deepEqual(lint(alone).findings, []);
 });

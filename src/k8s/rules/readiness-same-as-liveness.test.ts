@@ -1,30 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  applyFixes,
+  cleanLameduckManifest,
+  lintTexts,
+  shopManifest,
+} from '../../../test/helpers/lint-kit.js';
 import { readinessSameAsLivenessRule } from './readiness-same-as-liveness.js';
 
 const rules = [readinessSameAsLivenessRule];
 const lint = (yaml: string) => lintTexts({ 'a.yaml': yaml }, rules);
 
 /** Another app whose probes share one handler; `liveness` is spliced into its liveness probe. */
-const plainApp = (liveness: string) => `# shop, not a lameduck service
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: shop }
-spec:
-  template:
-    metadata: { labels: { app: shop } }
-    spec:
-      containers:
-        - name: shop
-          image: shop:1
-          readinessProbe:
-            httpGet: { path: /health, port: 8080 }
-            periodSeconds: 5
-          livenessProbe:
-            httpGet: { port: 8080, path: /health }
-            ${liveness}
-`;
+const plainApp = (liveness: string) =>
+  shopManifest({
+    container:
+      '          readinessProbe:\n            httpGet: { path: /health, port: 8080 }\n' +
+      '            periodSeconds: 5\n          livenessProbe:\n' +
+      `            httpGet: { port: 8080, path: /health }\n            ${liveness}\n`,
+  });
 
 test('the recommended manifest passes', () => {
   assert.deepEqual(lint(cleanLameduckManifest).findings, []);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  applyFixes,
+  cleanLameduckManifest,
+  lintTexts,
+  shopManifest,
+} from '../../../test/helpers/lint-kit.js';
 import { resolveFenceposts, rollingUpdateCapacityRule } from './rolling-update-capacity.js';
 
 const rules = [rollingUpdateCapacityRule];
@@ -88,20 +93,11 @@ test('Recreate behind a Service is reported and fixed; without a Service it is l
 });
 
 test('an Argo Rollouts canary resolves the same defaults; the fix sets its fenceposts', () => {
-  const rollout = `# a canary
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: { name: shop }
-spec:
-  replicas: 2
-  strategy:
-    canary:
-      maxUnavailable: 1
-  template:
-    metadata: { labels: { app: shop } }
-    spec:
-      containers: [{ name: shop, image: shop:1 }]
-`;
+  const rollout = shopManifest({
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    spec: '  replicas: 2\n  strategy:\n    canary:\n      maxUnavailable: 1\n',
+  });
   const { findings, manifests } = lint(rollout);
   assert.equal(findings.length, 1);
   assert.match(findings[0]?.message ?? '', /Rollout shop: maxUnavailable 1 of 2 replicas is 1/);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  applyFixes,
+  cleanLameduckManifest,
+  lintTexts,
+  shopManifest,
+} from '../../../test/helpers/lint-kit.js';
 import { shutdownBudgetRule } from './shutdown-budget.js';
 
 const rules = [shutdownBudgetRule];
@@ -77,22 +82,11 @@ test('a sleep before a lameduck app: its grace setting must be what the sleep le
 });
 
 test('Spring: preStop + timeout-per-shutdown-phase over the grace period is an error', () => {
-  const yaml = `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: shop }
-spec:
-  template:
-    metadata: { labels: { app: shop } }
-    spec:
-      containers:
-        - name: shop
-          image: shop:1
-          env:
-            - { name: SERVER_SHUTDOWN, value: graceful }
-          lifecycle:
-            preStop:
-              sleep: { seconds: 10 }
-`;
+  const yaml = shopManifest({
+    container:
+      '          env:\n            - { name: SERVER_SHUTDOWN, value: graceful }\n' +
+      '          lifecycle:\n            preStop:\n              sleep: { seconds: 10 }\n',
+  });
   const { findings } = lint(yaml);
   assert.equal(findings.length, 1);
   assert.match(
