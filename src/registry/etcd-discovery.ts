@@ -148,16 +148,21 @@ export function etcdDiscovery(
     return withEndpoint(endpoint) || left;
   };
 
+  /** Decodes one record; one that cannot be read is logged and read as absent. */
+  const decodeRecord = (key: string, value: string) => {
+    const decoded = codec.decode(key, value);
+    if (decoded.ok) return decoded.value;
+    log('warn', 'registry-record-skipped', { key, error: decoded.error.rawMessage });
+    return undefined;
+  };
+
   /** Applies one record; true when the set of addresses changed. */
   const apply = (key: string, value: string): boolean => {
-    const decoded = codec.decode(key, value);
-    if (!decoded.ok) {
-      log('warn', 'registry-record-skipped', { key, error: decoded.error.rawMessage });
-      return removeKey(key);
-    }
-    if (decoded.value.op === 'add') return setKey(key, decoded.value.endpoint);
+    const record = decodeRecord(key, value);
+    if (record === undefined) return removeKey(key);
+    if (record.op === 'add') return setKey(key, record.endpoint);
     // etcd naming's `Op: 1` deletes the address, whatever key named it.
-    const { address } = decoded.value;
+    const { address } = record;
     let changed = removeKey(key);
     for (const [k, e] of byKey) if (e.address === address) changed = removeKey(k) || changed;
     return changed;
@@ -170,17 +175,12 @@ export function etcdDiscovery(
     keyCountByAddress.clear();
     endpoints = [];
     for (const kv of kvs) {
-      const decoded = codec.decode(kv.key.toString(), kv.value.toString());
-      if (!decoded.ok) {
-        log('warn', 'registry-record-skipped', {
-          key: kv.key.toString(),
-          error: decoded.error.rawMessage,
-        });
-      } else if (decoded.value.op === 'add') {
-        const { endpoint } = decoded.value;
-        byKey.set(kv.key.toString(), endpoint);
-        keyCountByAddress.set(endpoint.address, (keyCountByAddress.get(endpoint.address) ?? 0) + 1);
-      }
+      const key = kv.key.toString();
+      const record = decodeRecord(key, kv.value.toString());
+      if (record?.op !== 'add') continue;
+      byKey.set(key, record.endpoint);
+      const { address } = record.endpoint;
+      keyCountByAddress.set(address, (keyCountByAddress.get(address) ?? 0) + 1);
     }
     const byAddress = new Map<string, ServiceEndpoint>();
     for (const endpoint of byKey.values()) byAddress.set(endpoint.address, endpoint);
