@@ -80,9 +80,11 @@ export function defaultEtcdServiceConfig(
  * 500 ms, with or without calls, answered within 500 ms. A call sent to a server that just hung
  * fails UNAVAILABLE (and is retried elsewhere, when idempotent) well before a 2 s deadline; with
  * 1 s and 1 s, detection took up to 2 s and the deadline came first for a few calls.
- * grpc-js servers accept these pings; grpc-go servers refuse them (GOAWAY too_many_pings) unless
- * their keepalive enforcement policy allows them:
- * `keepalive.EnforcementPolicy{MinTime: 500 * time.Millisecond, PermitWithoutStream: true}`.
+ * grpc-js servers accept these pings; grpc-go and C-core servers refuse them (GOAWAY
+ * too_many_pings, after which grpc-js doubles the interval) unless they allow them: grpc-go with
+ * `keepalive.EnforcementPolicy{MinTime: 500 * time.Millisecond, PermitWithoutStream: true}`,
+ * C-core with `grpc.http2.min_ping_interval_without_data_ms` ≤ 500 and
+ * `grpc.keepalive_permit_without_calls` = 1.
  */
 export const etcdChannelOptions: ChannelOptions = {
   'grpc.keepalive_time_ms': 500,
