@@ -71,11 +71,10 @@ export function createLintCommand(version: string): Command {
         .choices(['text', 'json', 'sarif'])
         .default('text'),
     )
-    .option(
-      '--k8s-version <version>',
-      'the Kubernetes version the manifests target',
-      parseK8sVersion,
-      parseK8sVersion(defaultK8sVersion),
+    .addOption(
+      new Option('--k8s-version <version>', 'the Kubernetes version the manifests target')
+        .argParser(parseK8sVersion)
+        .default(parseK8sVersion(defaultK8sVersion), defaultK8sVersion),
     )
     .option(
       '--disable <rules>',
@@ -85,7 +84,14 @@ export function createLintCommand(version: string): Command {
     )
     .option('--fix', 'apply the safe fixes to the files, keeping comments', false)
     .option('--dry-run', 'with --fix: print the fixed manifests instead of writing them', false)
-    .action(async (paths: string[], options: LintCommandOptions) => {
+    .addHelpText('after', rulesHelp)
+    .action(async (paths: string[], options: LintCommandOptions, command: Command) => {
+      // With no paths, `-` is implied: refuse to wait on a terminal for YAML nobody is typing.
+      if (command.args.length === 0 && process.stdin.isTTY) {
+        command.error(
+          'lameduck lint: no manifests given: name files or directories, or pipe them in with -',
+        );
+      }
       const { manifests, unreadable } = await readManifests(paths);
       const lint = () =>
         lintManifests(manifests, {
@@ -115,6 +121,11 @@ export function createLintCommand(version: string): Command {
     });
 }
 
+/** The rules, for `lameduck lint --help`. */
+const rulesHelp = `\nRules (--disable, or the annotation lameduck.io/ignore):\n${lintRules
+  .map((rule) => `  ${rule.id.padEnd(29)} ${rule.severity.padEnd(8)} ${rule.summary}`)
+  .join('\n')}\n`;
+
 async function readManifests(paths: readonly string[]) {
   const manifests: LoadedManifest[] = [];
   let unreadable = false;
@@ -137,7 +148,7 @@ function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
   for (const finding of report.findings) {
     if (finding.fix === undefined) continue;
     finding.fix.apply();
-    changed.add(finding.location.file);
+    changed.add(finding.fix.file);
   }
   return manifests
     .filter((manifest) => changed.has(manifest.file))

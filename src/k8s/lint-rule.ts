@@ -43,7 +43,15 @@ export interface Finding {
   object: string;
   message: string;
   location: SourceLocation;
-  fix?: ManifestFix;
+  fix?: FindingFix;
+}
+
+/**
+ * A finding's fix, with the file its edits land in: the workload's, which is not always the
+ * file the finding points at (a ConfigMap key, an autoscaler, a Service).
+ */
+export interface FindingFix extends ManifestFix {
+  readonly file: string;
 }
 
 /** Settings every rule may read. */

@@ -101,7 +101,7 @@ export function lintManifests(
           object: `${object.kind}/${object.name}`,
           message: finding.message,
           location: finding.at ?? object.locate(finding.path),
-          ...(finding.fix === undefined ? {} : { fix: finding.fix }),
+          ...(finding.fix === undefined ? {} : { fix: { ...finding.fix, file: object.file } }),
         });
       }
     }

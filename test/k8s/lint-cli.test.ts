@@ -144,6 +144,35 @@ test('--fix rewrites the file in place and reports what is left', async (t) => {
   assert.equal(await readFile(file, 'utf8'), cleanLameduckManifest);
 });
 
+test('--fix writes the workload’s file when the finding points into another file', async (t) => {
+  // The grace setting comes from a ConfigMap in its own file: the finding points there, the
+  // fix overrides it in the Deployment's container, and only the Deployment's file changes.
+  const dir = await tempDir(t);
+  const appFile = path.join(dir, 'app.yaml');
+  const envFile = path.join(dir, 'env.yaml');
+  const app = cleanLameduckManifest
+    .replace(/ {12}- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n {14}value: "45"\n/, '')
+    .replace(
+      '          env:\n',
+      '          envFrom:\n            - configMapRef: { name: passport-env }\n          env:\n',
+    );
+  const env =
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: passport-env\n' +
+    'data:\n  LAMEDUCK_GRACE_PERIOD_SECONDS: "60"\n';
+  await Promise.all([writeFile(appFile, app), writeFile(envFile, env)]);
+  const before = await runLameduckCli(['lint', '--format', 'json', dir]);
+  const [finding] = (JSON.parse(before.stdout) as JsonReport).findings;
+  assert.deepEqual([finding?.ruleId, finding?.location.file], ['shutdown-budget', envFile]);
+
+  const run = await runLameduckCli(['lint', '--fix', dir]);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.equal(await readFile(envFile, 'utf8'), env, 'the ConfigMap is left as it was');
+  assert.match(
+    await readFile(appFile, 'utf8'),
+    /- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n\s+value: "45"/,
+  );
+});
+
 test('bad options are refused with a message', async () => {
   const unknownRule = await runLameduckCli(['lint', '--disable', 'no-such-rule', recommended]);
   assert.notEqual(unknownRule.code, 0);
