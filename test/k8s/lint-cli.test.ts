@@ -4,11 +4,13 @@
  * with `--dry-run`, and a broken file reported with its line while the others are still linted.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import ajvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
 import { runLameduckCli } from '../helpers/lameduck-cli.js';
@@ -171,6 +173,19 @@ test('--fix writes the workload’s file when the finding points into another fi
     await readFile(appFile, 'utf8'),
     /- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n\s+value: "45"/,
   );
+});
+
+test('no paths on a terminal is refused at once, not a wait on standard input', async () => {
+  // `script` (util-linux, in every Debian) gives the CLI a terminal as standard input.
+  const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  const command = `${process.execPath} --import tsx ${cli} lint`;
+  const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    execFile('script', ['-qec', command, '/dev/null'], { timeout: 30_000 }, (error, stdout) =>
+      resolve({ code: error === null ? 0 : (error.code as number | null), output: stdout }),
+    );
+  });
+  assert.equal(run.code, 1, run.output);
+  assert.match(run.output, /no manifests given: name files or directories, or pipe them in with -/);
 });
 
 test('bad options are refused with a message', async () => {
