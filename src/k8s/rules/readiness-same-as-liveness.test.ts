@@ -73,3 +73,16 @@ test('another app: the same endpoint with a later liveness (the documented patte
     [],
   );
 });
+
+test('a port by name and the same port by number are the same handler', () => {
+  const named = plainApp('periodSeconds: 5')
+    .replace(
+      'image: shop:1\n',
+      'image: shop:1\n          ports: [{ name: http, containerPort: 8080 }]\n',
+    )
+    .replace('port: 8080, path: /health', 'port: http, path: /health');
+  assert.equal(lint(named).findings.length, 1);
+  // A name that is another port is another handler.
+  const other = named.replace('containerPort: 8080', 'containerPort: 8081');
+  assert.deepEqual(lint(other).findings, []);
+});

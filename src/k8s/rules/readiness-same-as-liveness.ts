@@ -28,7 +28,9 @@ export const readinessSameAsLivenessRule: LintRule = {
 function checkContainer(workload: WorkloadView, container: ContainerView): RuleFinding[] {
   const { readinessProbe, livenessProbe } = container;
   if (readinessProbe === undefined || livenessProbe === undefined) return [];
-  if (canonicalJson(readinessProbe.handler) !== canonicalJson(livenessProbe.handler)) return [];
+  const handlerOf = (handler: Readonly<Record<string, unknown>>) =>
+    canonicalJson(withPortNumbers(handler, container));
+  if (handlerOf(readinessProbe.handler) !== handlerOf(livenessProbe.handler)) return [];
   const readinessSeconds = windowSeconds(readinessProbe);
   const livenessSeconds = windowSeconds(livenessProbe);
   const who = `container '${container.name}'`;
@@ -85,6 +87,23 @@ function lameduckFix(workload: WorkloadView, container: ContainerView, liveness:
     };
   }
   return setLameduckReadinessProbe(workload, container);
+}
+
+/**
+ * The handler with a named `port` (`httpGet`, `tcpSocket`) replaced by the container port's
+ * number, as the kubelet resolves it: `port: http` and `port: 8080` probe the same thing.
+ */
+function withPortNumbers(
+  handler: Readonly<Record<string, unknown>>,
+  container: ContainerView,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(handler).map(([kind, action]) => {
+      if (!isRecord(action) || typeof action.port !== 'string') return [kind, action];
+      const declared = container.ports.find((port) => port.name === action.port);
+      return [kind, declared === undefined ? action : { ...action, port: declared.containerPort }];
+    }),
+  );
 }
 
 /** JSON with the keys of every mapping sorted: `{port, path}` and `{path, port}` compare equal. */
