@@ -237,13 +237,9 @@ export function readWorkload(
     annotations: stringMap(record(object.value.metadata).annotations),
     terminationGracePeriodSeconds: integer(podSpec.terminationGracePeriodSeconds),
     containers,
+    // Plain init containers have finished before the pod serves: only these hold ports.
     portNames: new Set(
-      [...list(podSpec.initContainers), ...list(podSpec.containers)].flatMap((container) =>
-        list(record(container).ports).flatMap((port) => {
-          const { name } = record(port);
-          return typeof name === 'string' ? [name] : [];
-        }),
-      ),
+      containers.flatMap((container) => container.ports.flatMap((port) => port.name ?? [])),
     ),
     podSpec,
     podSpecPath,

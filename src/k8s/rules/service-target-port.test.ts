@@ -41,3 +41,14 @@ test('a Service in another file is matched to the pods it selects', () => {
   assert.equal(findings.length, 1);
   assert.equal(findings[0]?.location.file, 'service.yaml');
 });
+
+test('a port on a native sidecar counts; one on a plain init container, long gone, does not', () => {
+  const withInit = (restartPolicy: string) =>
+    targeting(cleanLameduckManifest, 'metrics').replace(
+      '      containers:\n',
+      `      initContainers:\n        - name: proxy\n          image: proxy:1\n${restartPolicy}` +
+        '          ports: [{ name: metrics, containerPort: 9090 }]\n      containers:\n',
+    );
+  assert.deepEqual(lint({ 'a.yaml': withInit('          restartPolicy: Always\n') }), []);
+  assert.equal(lint({ 'a.yaml': withInit('') }).length, 1);
+});
