@@ -4,6 +4,7 @@ import { cleanLameduckManifest, lintTexts } from '../../test/helpers/lint-kit.js
 import { lintManifests } from './lint.js';
 import type { LintRule } from './lint-rule.js';
 import { loadManifest } from './manifest-loader.js';
+import { lintRules } from './rules/index.js';
 
 /** A rule that reports every workload with the Services and PDBs it was given. */
 const probeRule: LintRule = {
@@ -65,4 +66,19 @@ test('lameduck.io/ignore on the object or its pod template silences a rule; --di
   });
   assert.deepEqual(disabled.findings, []);
   assert.equal(disabled.workloadCount, 1);
+});
+
+test('a Secret whose data is not base64 is reported as invalid, at the key', () => {
+  const secret =
+    'apiVersion: v1\nkind: Secret\nmetadata: { name: s }\ndata:\n  grace: "40"\n  ok: NDA=\n';
+  const report = lintManifests([loadManifest('s.yaml', secret)], {
+    rules: lintRules,
+    disabled: new Set(),
+    settings: { k8sVersion: [1, 35] },
+  });
+  assert.deepEqual(
+    report.findings.map((finding) => [finding.ruleId, finding.object, finding.location.line]),
+    [['manifest-invalid', 'Secret/s', 5]],
+  );
+  assert.match(report.findings[0]?.message ?? '', /data\.grace is not base64/);
 });

@@ -2,17 +2,12 @@
  * Runs the rules over every workload of a set of manifests, matching Services and PDBs to
  * workloads across files. Pure: the CLI reads the files and prints the report.
  */
+
+import { type EnvSource, readEnvSourceData } from './container-env.js';
 import { selectorMatches } from './label-selector.js';
 import type { Finding, LintRule, LintSettings, WorkloadContext } from './lint-rule.js';
 import type { LoadedManifest, ManifestObject } from './manifest-loader.js';
-import {
-  type EnvSource,
-  readAutoscaler,
-  readEnvSourceData,
-  readPdb,
-  readService,
-  readWorkload,
-} from './workload.js';
+import { readAutoscaler, readPdb, readService, readWorkload } from './workload.js';
 
 /** The annotation that silences rules for one object: `lameduck.io/ignore: "rule-a,rule-b"`. */
 export const ignoreAnnotation = 'lameduck.io/ignore';
@@ -56,9 +51,22 @@ export function lintManifests(
   const autoscalers = objects.flatMap((object) => readAutoscaler(object) ?? []);
   const envSources = new Map<string, EnvSource>();
   for (const object of objects) {
-    const data = readEnvSourceData(object);
-    if (data !== undefined) {
-      envSources.set(envSourceKey(object.namespace, object.kind, object.name), { object, data });
+    const source = readEnvSourceData(object);
+    if (source === undefined) continue;
+    envSources.set(envSourceKey(object.namespace, object.kind, object.name), {
+      object,
+      data: source.data,
+    });
+    for (const key of source.invalidKeys) {
+      findings.push({
+        ruleId: manifestInvalidRuleId,
+        severity: 'error',
+        object: `${object.kind}/${object.name}`,
+        message:
+          `data.${key} is not base64: the API server rejects the Secret (plain text goes in ` +
+          'stringData)',
+        location: object.locate(['data', key]),
+      });
     }
   }
   const rules = options.rules.filter((rule) => !options.disabled.has(rule.id));

@@ -2,7 +2,8 @@
  * What a container's manifest says about its shutdown timing: how long its preStop hook holds
  * SIGTERM back, and how long the app itself takes after SIGTERM (lameduck's env, or Spring's).
  */
-import { type ContainerView, type EnvOrigin, envValue, type LifecycleHandler } from './workload.js';
+import { type EnvOrigin, envValue } from './container-env.js';
+import type { ContainerView, LifecycleHandler } from './workload.js';
 
 /** Kubernetes' default `terminationGracePeriodSeconds`. */
 export const defaultGracePeriodSeconds = 30;

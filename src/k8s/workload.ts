@@ -4,12 +4,8 @@
  * leniently: a field of the wrong type reads as absent, and the rules say what is missing.
  * Every view keeps its object and its path, so findings and fixes know where it is.
  */
-import {
-  isRecord,
-  type ManifestObject,
-  type ManifestPath,
-  type SourceLocation,
-} from './manifest-loader.js';
+import { type ContainerEnv, type EnvSourceLookup, readContainerEnv } from './container-env.js';
+import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
 
 /** Kinds whose pod template is read, and where the template sits. */
 const podTemplatePaths: Readonly<Record<string, ManifestPath>> = {
@@ -47,32 +43,11 @@ export interface ContainerPort {
 }
 
 /** One container of a pod template. */
-export interface ContainerView {
+export interface ContainerView extends ContainerEnv {
   readonly name: string;
   readonly image: string;
   readonly command: readonly string[] | undefined;
   readonly args: readonly string[] | undefined;
-  /**
-   * Env values the manifests tell: literal `value`s, and keys of ConfigMaps and Secrets (through
-   * `envFrom` or `valueFrom`) found among the manifests, with Kubernetes' precedence.
-   */
-  readonly env: ReadonlyMap<string, string>;
-  /**
-   * Env names that are set but whose value the manifests do not tell, with where it comes from:
-   * `fieldRef status.hostIP`, `ConfigMap app-env`.
-   */
-  readonly envSetElsewhere: ReadonlyMap<string, string>;
-  /** Env names in `env` whose value comes from a ConfigMap or Secret, with where it is set. */
-  readonly envValueSources: ReadonlyMap<string, EnvOrigin>;
-  /**
-   * `envFrom` sources not among the manifests (`ConfigMap app-env`): any name not in `env` may
-   * still be set by them.
-   */
-  readonly envFromUnresolved: readonly string[];
-  /** Where each env name sits in the `env` list (for findings that point at it). */
-  readonly envIndexes: ReadonlyMap<string, number>;
-  /** Env names set from a field ref, with the field (`HOST_IP` → `status.hostIP`). */
-  readonly envFieldRefs: ReadonlyMap<string, string>;
   /** Its declared `ports`. */
   readonly ports: ReadonlyArray<ContainerPort>;
   readonly preStop: LifecycleHandler | undefined;
@@ -149,47 +124,6 @@ export interface PdbView {
 export interface LabelSelector {
   matchLabels: Readonly<Record<string, string>>;
   matchExpressions: ReadonlyArray<{ key: string; operator: string; values: readonly string[] }>;
-}
-
-/**
- * The data of the ConfigMap or Secret `name` (in the workload's namespace), as env values, or
- * `undefined` when it is not among the manifests.
- */
-export type EnvSourceLookup = (kind: 'ConfigMap' | 'Secret', name: string) => EnvSource | undefined;
-
-/** A ConfigMap or Secret among the manifests, as env values. */
-export interface EnvSource {
-  readonly object: ManifestObject;
-  /** Its keys and values (a Secret's decoded). */
-  readonly data: Readonly<Record<string, string>>;
-}
-
-/** Where an env value is set outside the container: `ConfigMap app-env`, at its key. */
-export interface EnvOrigin {
-  /** `ConfigMap app-env`, `Secret db`. */
-  readonly source: string;
-  readonly location: SourceLocation;
-}
-
-/** What the manifests say about one env variable of a container. */
-export type EnvValue =
-  /** Its value; `origin` is the ConfigMap or Secret key it comes from, if it does. */
-  | { kind: 'value'; value: string; origin?: EnvOrigin }
-  /** Set, to a value the manifests do not tell (a Secret not linted, the node's address). */
-  | { kind: 'elsewhere'; from: string }
-  /** Not set by the manifests; `maybeFrom` names `envFrom` sources that could set it. */
-  | { kind: 'unset'; maybeFrom: readonly string[] };
-
-/** What the manifests say about env variable `name` of `container`. */
-export function envValue(container: ContainerView, name: string): EnvValue {
-  const value = container.env.get(name);
-  const origin = container.envValueSources.get(name);
-  if (value !== undefined) {
-    return origin === undefined ? { kind: 'value', value } : { kind: 'value', value, origin };
-  }
-  const from = container.envSetElsewhere.get(name);
-  if (from !== undefined) return { kind: 'elsewhere', from };
-  return { kind: 'unset', maybeFrom: container.envFromUnresolved };
 }
 
 /** Kubernetes' probe defaults (core/v1 Probe). */
@@ -317,20 +251,6 @@ export function readPdb(object: ManifestObject): PdbView | undefined {
   };
 }
 
-/**
- * The env values a ConfigMap or Secret gives through `envFrom` (`data`; a Secret's `data` is
- * base64 and its `stringData` wins), or `undefined` when `object` is neither.
- */
-export function readEnvSourceData(object: ManifestObject): Record<string, string> | undefined {
-  if (object.kind === 'ConfigMap') return stringMap(object.value.data);
-  if (object.kind !== 'Secret') return undefined;
-  const decoded = Object.entries(stringMap(object.value.data)).map(([key, base64]) => [
-    key,
-    Buffer.from(base64, 'base64').toString('utf8'),
-  ]);
-  return { ...Object.fromEntries(decoded), ...stringMap(object.value.stringData) };
-}
-
 /** Reads a `LabelSelector`; garbage reads as the empty selector. */
 export function readLabelSelector(value: unknown): LabelSelector {
   const selector = record(value);
@@ -356,63 +276,13 @@ function readContainer(
   sidecar: boolean,
   lookupEnvSource: EnvSourceLookup,
 ): ContainerView {
-  const env = new Map<string, string>();
-  const envSetElsewhere = new Map<string, string>();
-  const envValueSources = new Map<string, EnvOrigin>();
-  const envFromUnresolved: string[] = [];
-  // As the kubelet does: `envFrom` sources in order, then `env` entries, later ones winning.
-  for (const entry of list(container.envFrom)) {
-    const source = record(entry);
-    const prefix = typeof source.prefix === 'string' ? source.prefix : '';
-    const [kind, reference] =
-      source.secretRef === undefined
-        ? (['ConfigMap', record(source.configMapRef)] as const)
-        : (['Secret', record(source.secretRef)] as const);
-    if (typeof reference.name !== 'string') continue;
-    const found = lookupEnvSource(kind, reference.name);
-    if (found === undefined) envFromUnresolved.push(`${kind} ${reference.name}`);
-    for (const [key, value] of Object.entries(found?.data ?? {})) {
-      env.set(prefix + key, value);
-      if (found !== undefined) envValueSources.set(prefix + key, envOrigin(found, key));
-      envSetElsewhere.delete(prefix + key);
-    }
-  }
-  const envFieldRefs = new Map<string, string>();
-  const envIndexes = new Map<string, number>();
-  for (const [index, entry] of list(container.env).entries()) {
-    const variable = record(entry);
-    if (typeof variable.name !== 'string') continue;
-    envIndexes.set(variable.name, index);
-    env.delete(variable.name);
-    envValueSources.delete(variable.name);
-    envSetElsewhere.delete(variable.name);
-    if (variable.value !== undefined) {
-      env.set(variable.name, String(variable.value));
-      continue;
-    }
-    const valueFrom = record(variable.valueFrom);
-    const fieldPath = record(valueFrom.fieldRef).fieldPath;
-    if (typeof fieldPath === 'string') envFieldRefs.set(variable.name, fieldPath);
-    const resolved = readEnvReference(valueFrom, lookupEnvSource);
-    if (resolved.kind === 'value') {
-      env.set(variable.name, resolved.value);
-      if (resolved.origin !== undefined) envValueSources.set(variable.name, resolved.origin);
-    } else if (resolved.kind === 'elsewhere') envSetElsewhere.set(variable.name, resolved.from);
-    // `valueFrom` with nothing readable, or no value at all: the variable is empty.
-    else env.set(variable.name, '');
-  }
   const lifecycle = record(container.lifecycle);
   return {
     name: typeof container.name === 'string' ? container.name : '',
     image: typeof container.image === 'string' ? container.image : '',
     command: stringList(container.command),
     args: stringList(container.args),
-    env,
-    envSetElsewhere,
-    envValueSources,
-    envFromUnresolved,
-    envIndexes,
-    envFieldRefs,
+    ...readContainerEnv(container, path, lookupEnvSource),
     ports: list(container.ports).flatMap((value): ContainerPort[] => {
       const port = record(value);
       const containerPort = integer(port.containerPort);
@@ -432,37 +302,6 @@ function readContainer(
     sidecar,
     path,
   };
-}
-
-function envOrigin({ object }: EnvSource, key: string): EnvOrigin {
-  // A Secret's stringData wins over its data, so that is where the value is set.
-  const inStringData = isRecord(object.value.stringData) && key in object.value.stringData;
-  return {
-    source: `${object.kind} ${object.name}`,
-    location: object.locate([inStringData ? 'stringData' : 'data', key]),
-  };
-}
-
-/** Reads an env entry's `valueFrom`: a ConfigMap or Secret key, or a field of the pod. */
-function readEnvReference(
-  valueFrom: Record<string, unknown>,
-  lookupEnvSource: EnvSourceLookup,
-): EnvValue {
-  const fieldPath = record(valueFrom.fieldRef).fieldPath;
-  if (typeof fieldPath === 'string') return { kind: 'elsewhere', from: `fieldRef ${fieldPath}` };
-  if (valueFrom.resourceFieldRef !== undefined) {
-    return { kind: 'elsewhere', from: 'resourceFieldRef' };
-  }
-  for (const kind of ['ConfigMap', 'Secret'] as const) {
-    const selector = record(valueFrom[kind === 'ConfigMap' ? 'configMapKeyRef' : 'secretKeyRef']);
-    if (typeof selector.name !== 'string' || typeof selector.key !== 'string') continue;
-    const found = lookupEnvSource(kind, selector.name);
-    const value = found?.data[selector.key];
-    return found === undefined || value === undefined
-      ? { kind: 'elsewhere', from: `${kind} ${selector.name}` }
-      : { kind: 'value', value, origin: envOrigin(found, selector.key) };
-  }
-  return { kind: 'unset', maybeFrom: [] };
 }
 
 function readHandler(handler: Record<string, unknown>): LifecycleHandler {

@@ -1,5 +1,6 @@
 /** Every lint rule, in the order the README's table explains them. */
 import type { LintRule } from '../lint-rule.js';
+import { envReferenceMissingRule } from './env-reference-missing.js';
 import { livenessHairTriggerRule } from './liveness-hair-trigger.js';
 import { meshDrainRule } from './mesh-drain.js';
 import { pdbRule } from './pdb.js';
@@ -36,4 +37,5 @@ export const lintRules: readonly LintRule[] = [
   prestopHookPortRule,
   publishNotReadyAddressesRule,
   serviceTargetPortRule,
+  envReferenceMissingRule,
 ];

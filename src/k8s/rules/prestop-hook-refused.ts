@@ -4,10 +4,12 @@
  * from the node, so without either the hook is refused (403), the kubelet goes on to SIGTERM,
  * and lame duck starts only then, while callers still route to the pod.
  */
+
+import { envValue } from '../container-env.js';
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { setContainerFieldEnv } from '../manifest-edit.js';
 import { preStopDelay } from '../shutdown-timing.js';
-import { type ContainerView, envValue } from '../workload.js';
+import type { ContainerView } from '../workload.js';
 
 /** Reports lameduck's httpGet preStop where lameduck would refuse it; the fix adds `HOST_IP`. */
 export const prestopHookRefusedRule: LintRule = {
