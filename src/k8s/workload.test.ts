@@ -4,9 +4,8 @@ import { envValue, readEnvSourceData } from './container-env.js';
 import { loadManifest } from './manifest-loader.js';
 import { readWorkload } from './workload.js';
 
-const manifest = loadManifest(
-  'app.yaml',
-  `apiVersion: apps/v1
+/** A Deployment `app` up to its one container's name; the test writes the rest. */
+const appDeployment = `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: app }
 spec:
@@ -14,7 +13,11 @@ spec:
     spec:
       containers:
         - name: app
-          envFrom:
+`;
+
+const manifest = loadManifest(
+  'app.yaml',
+  `${appDeployment}          envFrom:
             - configMapRef: { name: first }
             - configMapRef: { name: second }
             - prefix: DB_
@@ -112,15 +115,7 @@ test('without a lookup, envFrom sources are unresolved and key refs are set else
 test('values: `$(NAME)` expanded from earlier names, `$$` escaped, empty value and optional keys', () => {
   const { objects } = loadManifest(
     'app.yaml',
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: app }
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          envFrom: [{ configMapRef: { name: base } }]
+    `${appDeployment}          envFrom: [{ configMapRef: { name: base } }]
           env:
             - { name: GRACE, value: "40" }
             - { name: LAMEDUCK_GRACE_PERIOD_SECONDS, value: "$(GRACE)" }
