@@ -108,12 +108,13 @@ export function createLintCommand(version: string): Command {
         if (printed.length > 0) reportStream = process.stderr;
         if (!options.dryRun)
           await Promise.all(fixed.filter((f) => f.file !== '-').map(writeAtomically));
-        // What is left: the fixed documents, linted again.
-        manifests.splice(
-          0,
-          manifests.length,
-          ...fixed.map((file) => loadManifest(file.file, file.text)),
-        );
+        // What is left: every file linted again, the fixed ones as they are now (a Service or
+        // ConfigMap in a file no fix touched still matters to the workloads of the others).
+        const fixedText = new Map(fixed.map((file) => [file.file, file.text]));
+        for (const [index, manifest] of manifests.entries()) {
+          const text = fixedText.get(manifest.file);
+          if (text !== undefined) manifests[index] = loadManifest(manifest.file, text);
+        }
         report = lint();
       }
       reportStream.write(formatReport(report, options.format, version));
@@ -147,8 +148,18 @@ function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
   const changed = new Set<string>();
   for (const finding of report.findings) {
     if (finding.fix === undefined) continue;
-    finding.fix.apply();
-    changed.add(finding.fix.file);
+    try {
+      finding.fix.apply();
+      changed.add(finding.fix.file);
+    } catch (error) {
+      // One fix that cannot be made (a field of an unexpected shape) must not stop the others;
+      // its finding stays in the report.
+      const reason = error instanceof Error ? error.message : String(error);
+      const { file, line } = finding.location;
+      process.stderr.write(
+        `lameduck lint: cannot fix ${finding.ruleId} at ${file}:${line} (${finding.fix.description}): ${reason}\n`,
+      );
+    }
   }
   return manifests
     .filter((manifest) => changed.has(manifest.file))

@@ -2,13 +2,32 @@
  * Edits of a manifest object's YAML document, for fixes: `yaml` keeps the comments and the
  * formatting of everything the edit does not touch.
  */
-import { isScalar } from 'yaml';
+import { isCollection, isScalar } from 'yaml';
 import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
 import type { ContainerView } from './workload.js';
 
 /** Sets `path` (relative to the object) to `value`, creating the mappings on the way. */
 export function setInObject(object: ManifestObject, path: ManifestPath, value: unknown): void {
-  object.document.setIn([...object.pathInDocument, ...path], object.document.createNode(value));
+  const fullPath = collectionsUpTo(object, path);
+  object.document.setIn(fullPath, object.document.createNode(value));
+}
+
+/**
+ * The full path of `path` in the object's document, with a scalar on the way to it (say
+ * `updateStrategy: RollingUpdate`, which the API server rejects anyway) replaced by a mapping,
+ * so that an edit below it can be made.
+ */
+function collectionsUpTo(object: ManifestObject, path: ManifestPath): ManifestPath {
+  const fullPath = [...object.pathInDocument, ...path];
+  for (let length = object.pathInDocument.length + 1; length < fullPath.length; length += 1) {
+    const ancestor = object.document.getIn(fullPath.slice(0, length), true);
+    if (ancestor === undefined) break;
+    if (!isCollection(ancestor)) {
+      object.document.setIn(fullPath.slice(0, length), object.document.createNode({}));
+      break;
+    }
+  }
+  return fullPath;
 }
 
 /**
@@ -27,8 +46,8 @@ export function setScalarInObject(
 
 /** Appends `value` to the sequence at `path`, creating it when absent. */
 export function appendInObject(object: ManifestObject, path: ManifestPath, value: unknown): void {
-  const fullPath = [...object.pathInDocument, ...path];
-  if (object.document.getIn(fullPath) === undefined) {
+  const fullPath = collectionsUpTo(object, path);
+  if (!isCollection(object.document.getIn(fullPath, true))) {
     object.document.setIn(fullPath, object.document.createNode([value]));
   } else {
     object.document.addIn(fullPath, object.document.createNode(value));
@@ -84,7 +103,8 @@ function envEntryIndex(
         ? (value as Record<string | number, unknown>)[key]
         : undefined;
   }
-  const index = (Array.isArray(value) ? value : []).findIndex(
+  // The kubelet keeps the last entry of a name: that is the one to change.
+  const index = (Array.isArray(value) ? value : []).findLastIndex(
     (entry) => isRecord(entry) && entry.name === name,
   );
   return index === -1 ? undefined : index;

@@ -175,6 +175,28 @@ test('--fix writes the workload’s file when the finding points into another fi
   );
 });
 
+test('after --fix every file is linted again, not only the ones the fixes changed', async (t) => {
+  // The Deployment's file gets a fix; the Service's, with an error no fix can remove, does not.
+  const dir = await tempDir(t);
+  const [deployment = '', service = ''] = cleanLameduckManifest
+    .replace('value: "45"', 'value: "60"')
+    .replace(
+      '  selector:\n    app: passport\n',
+      '  publishNotReadyAddresses: true\n  selector:\n    app: passport\n',
+    )
+    .split(/---\n(?=apiVersion: v1\nkind: Service)/);
+  await writeFile(path.join(dir, 'app.yaml'), deployment);
+  await writeFile(path.join(dir, 'service.yaml'), `---\n${service}`);
+  const run = await runLameduckCli(['lint', '--fix', '--format', 'json', dir]);
+  assert.equal(run.code, 1, run.stderr);
+  const report = JSON.parse(run.stdout) as JsonReport;
+  assert.equal(report.workloadCount, 1);
+  assert.deepEqual(
+    report.findings.map((finding) => finding.ruleId),
+    ['publish-not-ready-addresses'],
+  );
+});
+
 test('no paths on a terminal is refused at once, not a wait on standard input', async () => {
   // `script` (util-linux, in every Debian) gives the CLI a terminal as standard input.
   const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));

@@ -158,3 +158,19 @@ test('a Local traffic policy makes it an error; a host port leaves it without a 
   assert.match(pinned?.message ?? '', /bind a host port, so they cannot surge/);
   assert.equal(pinned?.fix, undefined);
 });
+
+test('a fix through a scalar where a mapping belongs replaces it instead of throwing', () => {
+  const { findings, manifests } = lint(
+    daemonSet('').replace(
+      '  selector:\n    matchLabels',
+      '  updateStrategy: RollingUpdate\n  selector:\n    matchLabels',
+    ),
+  );
+  assert.equal(findings.length, 1);
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.match(
+    fixed,
+    /updateStrategy:\n {4}type: RollingUpdate\n {4}rollingUpdate:\n {6}maxSurge: 1/,
+  );
+  assert.deepEqual(lint(fixed).findings, []);
+});
