@@ -12,6 +12,11 @@ export function setInObject(object: ManifestObject, path: ManifestPath, value: u
   object.document.setIn(fullPath, object.document.createNode(value));
 }
 
+/** Removes `path` (relative to the object), if it is there. */
+export function deleteInObject(object: ManifestObject, path: ManifestPath): void {
+  object.document.deleteIn([...object.pathInDocument, ...path]);
+}
+
 /**
  * The full path of `path` in the object's document, with a scalar on the way to it (say
  * `updateStrategy: RollingUpdate`, which the API server rejects anyway) replaced by a mapping,

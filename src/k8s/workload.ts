@@ -40,6 +40,8 @@ export interface ContainerPort {
   readonly containerPort: number;
   readonly name?: string;
   readonly hostPort?: number;
+  /** `TCP` (the default), `UDP` or `SCTP`. */
+  readonly protocol: string;
 }
 
 /** One container of a pod template. */
@@ -76,8 +78,8 @@ export interface WorkloadView {
   /** `terminationGracePeriodSeconds`, or `undefined` when unset (Kubernetes uses 30). */
   readonly terminationGracePeriodSeconds: number | undefined;
   readonly containers: readonly ContainerView[];
-  /** The names of the ports its containers declare (a Service's named `targetPort` needs one). */
-  readonly portNames: ReadonlySet<string>;
+  /** The named ports its containers declare (a Service's named `targetPort` needs one). */
+  readonly namedPorts: ReadonlyArray<{ name: string; protocol: string }>;
   /** The pod spec as data (affinity, topologySpreadConstraints, …). */
   readonly podSpec: Readonly<Record<string, unknown>>;
   /** Path of the pod spec in the object. */
@@ -94,13 +96,17 @@ export interface ServiceView {
   readonly headless: boolean;
   readonly publishNotReadyAddresses: boolean;
   readonly trafficPolicyLocal: 'internalTrafficPolicy' | 'externalTrafficPolicy' | undefined;
-  /** Its ports' `targetPort`s given by name, with where each sits. */
-  readonly namedTargetPorts: ReadonlyArray<{ name: string; path: ManifestPath }>;
+  /** Its ports' `targetPort` (absent: the same number as `port`) and protocol, with where. */
+  readonly targetPorts: ReadonlyArray<{
+    targetPort: unknown;
+    protocol: string;
+    path: ManifestPath;
+  }>;
 }
 
 /**
  * What scales a workload: a HorizontalPodAutoscaler, or a KEDA ScaledObject (which drives one).
- * `minReplicas` is the fewest pods it keeps (HPA default 1, KEDA 0).
+ * `minReplicas` is the fewest pods that serve (HPA default 1; KEDA's at least 1, as its HPA's).
  */
 export interface AutoscalerView {
   readonly object: ManifestObject;
@@ -172,8 +178,10 @@ export function readWorkload(
     terminationGracePeriodSeconds: integer(podSpec.terminationGracePeriodSeconds),
     containers,
     // Plain init containers have finished before the pod serves: only these hold ports.
-    portNames: new Set(
-      containers.flatMap((container) => container.ports.flatMap((port) => port.name ?? [])),
+    namedPorts: containers.flatMap((container) =>
+      container.ports.flatMap(({ name, protocol }) =>
+        name === undefined ? [] : [{ name, protocol }],
+      ),
     ),
     podSpec,
     podSpecPath,
@@ -198,11 +206,13 @@ export function readService(object: ManifestObject): ServiceView | undefined {
         : externallyReached && spec.externalTrafficPolicy === 'Local'
           ? 'externalTrafficPolicy'
           : undefined,
-    namedTargetPorts: list(spec.ports).flatMap((port, index) => {
-      const { targetPort } = record(port);
-      return typeof targetPort === 'string' && !/^\d+$/.test(targetPort)
-        ? [{ name: targetPort, path: ['spec', 'ports', index, 'targetPort'] }]
-        : [];
+    targetPorts: list(spec.ports).map((value, index) => {
+      const port = record(value);
+      return {
+        targetPort: port.targetPort,
+        protocol: typeof port.protocol === 'string' ? port.protocol : 'TCP',
+        path: ['spec', 'ports', index, 'targetPort'],
+      };
     }),
   };
 }
@@ -231,7 +241,8 @@ export function readAutoscaler(object: ManifestObject): AutoscalerView | undefin
       object,
       targetKind: typeof target.kind === 'string' ? target.kind : 'Deployment',
       targetName: target.name,
-      minReplicas: integer(spec.minReplicaCount) ?? 0,
+      // KEDA gives its HPA max(minReplicaCount, 1): scaled from zero, one pod serves alone.
+      minReplicas: Math.max(integer(spec.minReplicaCount) ?? 0, 1),
       maxReplicas: integer(spec.maxReplicaCount) ?? 100,
       minReplicasPath: ['spec', 'minReplicaCount'],
     };
@@ -292,6 +303,7 @@ function readContainer(
           containerPort,
           ...(typeof port.name === 'string' ? { name: port.name } : {}),
           ...(integer(port.hostPort) === undefined ? {} : { hostPort: integer(port.hostPort) }),
+          protocol: typeof port.protocol === 'string' ? port.protocol : 'TCP',
         },
       ];
     }),

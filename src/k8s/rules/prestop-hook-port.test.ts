@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
 import { prestopHookPortRule } from './prestop-hook-port.js';
+import { prestopHookRefusedRule } from './prestop-hook-refused.js';
 
 const rules = [prestopHookPortRule];
 const lint = (yaml: string) => lintTexts({ 'a.yaml': yaml }, rules);
@@ -63,4 +64,25 @@ test('a port name no container port declares, or LAMEDUCK_ADMIN_PORT elsewhere, 
     'valueFrom: { secretKeyRef: { name: s, key: port } }',
   );
   assert.deepEqual(lint(secret).findings, []);
+});
+
+test('a host on the hook sends the call away from the pod: an error, fixed by removing it', () => {
+  const yaml = cleanLameduckManifest.replace(
+    'path: /lameduck/prestop\n',
+    'path: /lameduck/prestop\n                host: 127.0.0.1\n',
+  );
+  const { findings, manifests } = lint(yaml);
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]?.message ?? '', /sent to host 127\.0\.0\.1, not to the pod/);
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.equal(fixed, cleanLameduckManifest);
+  // prestop-hook-refused leaves it to this rule: HOST_IP cannot help a call that goes elsewhere.
+  const noHostIp = yaml.replace(/ {12}- name: HOST_IP\n[\s\S]*?status.hostIP\n/, '');
+  assert.deepEqual(lintTexts({ 'a.yaml': noHostIp }, [prestopHookRefusedRule]).findings, []);
+  // On the host's network, the node's loopback is the pod's.
+  const hostNetwork = yaml.replace(
+    '      terminationGracePeriodSeconds: 45\n',
+    '      terminationGracePeriodSeconds: 45\n      hostNetwork: true\n',
+  );
+  assert.deepEqual(lint(hostNetwork).findings, []);
 });

@@ -5,19 +5,37 @@
  * that no container port declares fails the same way.
  */
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
-import { setInObject } from '../manifest-edit.js';
+import { deleteInObject, setInObject } from '../manifest-edit.js';
 import { lameduckAdminPortIfKnown, preStopDelay } from '../shutdown-timing.js';
-import type { ContainerView } from '../workload.js';
+import type { ContainerView, WorkloadView } from '../workload.js';
 
 /** `prestop-hook-port`: lameduck's httpGet preStop aimed at a port lameduck does not serve. */
 export const prestopHookPortRule: LintRule = {
   id: 'prestop-hook-port',
   severity: 'error',
-  summary: 'the httpGet preStop to /lameduck/prestop is sent to a port lameduck does not serve',
+  summary:
+    'the httpGet preStop to /lameduck/prestop is sent to a port (or host) lameduck does not serve',
   check({ workload }) {
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       const hook = container.preStop;
       if (hook?.kind !== 'httpGet' || preStopDelay(hook).kind !== 'lameduck') return [];
+      const hookPath = [...container.path, 'lifecycle', 'preStop', 'httpGet'];
+      if (hookSentElsewhere(workload, container)) {
+        return [
+          {
+            message:
+              `container '${container.name}': the preStop hook is sent to host ${hook.host}, ` +
+              'not to the pod: lameduck never gets the call, SIGTERM follows with no lame duck ' +
+              'before it, and callers still route to the pod. Remove `host` (the kubelet then ' +
+              'calls the pod’s own address).',
+            path: [...hookPath, 'host'],
+            fix: {
+              description: 'remove the hook’s host',
+              apply: () => deleteInObject(workload.object, [...hookPath, 'host']),
+            },
+          },
+        ];
+      }
       const adminPort = lameduckAdminPortIfKnown(container);
       if (adminPort === undefined) return [];
       const target = resolvePort(container, hook.port);
@@ -33,21 +51,27 @@ export const prestopHookPortRule: LintRule = {
             `server listens on ${adminPort}: the kubelet’s call fails at once, SIGTERM follows ` +
             'with no lame duck before it, and callers still route to the pod. Send the hook to ' +
             `port ${adminPort}.`,
-          path: [...container.path, 'lifecycle', 'preStop', 'httpGet', 'port'],
+          path: [...hookPath, 'port'],
           fix: {
             description: `send the preStop hook to port ${adminPort}`,
-            apply: () =>
-              setInObject(
-                workload.object,
-                [...container.path, 'lifecycle', 'preStop', 'httpGet', 'port'],
-                adminPort,
-              ),
+            apply: () => setInObject(workload.object, [...hookPath, 'port'], adminPort),
           },
         },
       ];
     });
   },
 };
+
+/**
+ * Whether `container`'s httpGet preStop names a `host`, which sends it away from the pod (unless
+ * the pod is on the host's network, where the node's addresses are its own).
+ */
+export function hookSentElsewhere(workload: WorkloadView, container: ContainerView): boolean {
+  const hook = container.preStop;
+  return (
+    hook?.kind === 'httpGet' && hook.host !== undefined && workload.podSpec.hostNetwork !== true
+  );
+}
 
 /** The port number an httpGet `port` (a number or a container port's name) comes to. */
 function resolvePort(

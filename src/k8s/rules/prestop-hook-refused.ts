@@ -10,6 +10,7 @@ import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js'
 import { setContainerFieldEnv } from '../manifest-edit.js';
 import { preStopDelay } from '../shutdown-timing.js';
 import type { ContainerView } from '../workload.js';
+import { hookSentElsewhere } from './prestop-hook-port.js';
 
 /** Reports lameduck's httpGet preStop where lameduck would refuse it; the fix adds `HOST_IP`. */
 export const prestopHookRefusedRule: LintRule = {
@@ -20,6 +21,8 @@ export const prestopHookRefusedRule: LintRule = {
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       const delay = preStopDelay(container.preStop);
       if (delay.kind !== 'lameduck' || delay.how !== 'httpGet') return [];
+      // A hook sent to another host never reaches lameduck: prestop-hook-port says so.
+      if (hookSentElsewhere(workload, container)) return [];
       const accepted = acceptsKubeletCall(container);
       if (accepted === true) return [];
       const hostIpField = container.envFieldRefs.get('HOST_IP');

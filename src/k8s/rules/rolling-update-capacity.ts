@@ -123,7 +123,7 @@ function checkDaemonSet({ workload, services }: WorkloadContext): RuleFinding[] 
     local === undefined
       ? 'the Service loses that node’s capacity meanwhile'
       : `Service ${local.object.name} has ${local.trafficPolicyLocal}: Local, so every request ` +
-        'that reaches that node fails meanwhile';
+        'that reaches that node fails from the old pod’s exit until the new one is Ready';
   const usesHostPort =
     workload.podSpec.hostNetwork === true ||
     workload.containers.some((container) =>

@@ -52,3 +52,19 @@ test('a port on a native sidecar counts; one on a plain init container, long gon
   assert.deepEqual(lint({ 'a.yaml': withInit('          restartPolicy: Always\n') }), []);
   assert.equal(lint({ 'a.yaml': withInit('') }).length, 1);
 });
+
+test('the name must match with its protocol; a quoted number is rejected by the API server', () => {
+  const udp = named.replace('name: grpc', 'name: grpc\n              protocol: UDP');
+  const [protocol] = lint({ 'a.yaml': targeting(udp, 'grpc') });
+  assert.match(protocol?.message ?? '', /declares 'grpc' for UDP, and this Service port is TCP/);
+  const udpService = targeting(udp, 'grpc').replace(
+    'targetPort: grpc',
+    'targetPort: grpc\n      protocol: UDP',
+  );
+  assert.deepEqual(lint({ 'a.yaml': udpService }), []);
+  const [quoted] = lint({ 'a.yaml': targeting(cleanLameduckManifest, '"50051"') });
+  assert.match(
+    quoted?.message ?? '',
+    /targetPort "50051" is a string, so it is read as a port name/,
+  );
+});
