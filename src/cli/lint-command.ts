@@ -100,6 +100,10 @@ export function createLintCommand(version: string): Command {
           settings: { k8sVersion: options.k8sVersion },
         });
       let report = lint();
+      // With --dry-run the files stay as they are: the exit code speaks of them (standard input
+      // has no file: its fixed text is the result, and what is left of it decides).
+      const onDisk = manifests.some((manifest) => manifest.file !== '-');
+      const gate = options.dryRun && onDisk ? report : undefined;
       let reportStream: NodeJS.WritableStream = process.stdout;
       if (options.fix) {
         const fixed = applyFixes(report, manifests);
@@ -118,7 +122,7 @@ export function createLintCommand(version: string): Command {
         report = lint();
       }
       reportStream.write(formatReport(report, options.format, version));
-      if (unreadable || countBySeverity(report.findings).error > 0) process.exitCode = 1;
+      if (unreadable || countBySeverity((gate ?? report).findings).error > 0) process.exitCode = 1;
     });
 }
 

@@ -129,6 +129,8 @@ test('--fix --dry-run prints fixed manifests that lint clean and keep their comm
   const file = path.join(dir, 'app.yaml');
   await writeFile(file, broken);
   const run = await runLameduckCli(['lint', '--fix', '--dry-run', file]);
+  // The file on disk still has its error: a preview never passes a CI gate.
+  assert.equal(run.code, 1, run.stderr);
   assert.match(run.stdout, /^# a lameduck gRPC service, deployed the recommended way\n/);
   assert.match(run.stderr, /0 error\(s\), 0 warning\(s\)/);
   assert.equal(await readFile(file, 'utf8'), broken, 'the file is untouched');

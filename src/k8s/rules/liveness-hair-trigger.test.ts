@@ -23,6 +23,16 @@ test('the shortest stall that restarts: the first timeout, then a probe every pe
   };
   assert.equal(restartAfterStallSeconds(probe), 21);
   assert.equal(restartAfterStallSeconds({ ...probe, failureThreshold: 1 }), 1);
+  // A timeout longer than the period spaces the probes: the worker waits for each one.
+  assert.equal(
+    restartAfterStallSeconds({
+      ...probe,
+      periodSeconds: 2,
+      timeoutSeconds: 5,
+      failureThreshold: 2,
+    }),
+    10,
+  );
 });
 
 test('the recommended manifest (3 × 10 s) passes', () => {

@@ -16,10 +16,12 @@ export const minimumStallSeconds = 10;
 
 /**
  * The shortest stall that gets a container restarted: the first failing probe times out after
- * `timeoutSeconds`, and `failureThreshold - 1` more follow, one every `periodSeconds`.
+ * `timeoutSeconds`, and `failureThreshold - 1` more follow, one every `periodSeconds`, or every
+ * `timeoutSeconds` when that is longer (the kubelet's probe worker waits for each probe).
  */
 export function restartAfterStallSeconds(probe: ProbeView): number {
-  return (probe.failureThreshold - 1) * probe.periodSeconds + probe.timeoutSeconds;
+  const intervalSeconds = Math.max(probe.periodSeconds, probe.timeoutSeconds);
+  return (probe.failureThreshold - 1) * intervalSeconds + probe.timeoutSeconds;
 }
 
 /** `liveness-hair-trigger`: a liveness probe that restarts a container after a short stall. */
