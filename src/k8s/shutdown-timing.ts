@@ -98,6 +98,38 @@ export function durationSeconds(text: string): number | undefined {
   return seconds;
 }
 
+/**
+ * Seconds in a duration as Spring Boot reads it (DurationStyle): `30s`, `500ms`, `1m`, `2h`,
+ * `1d`, a bare number in milliseconds, or ISO-8601 (`PT10S`, `PT1M30S`).
+ */
+export function springDurationSeconds(text: string): number | undefined {
+  const trimmed = text.trim();
+  const simple = /^\+?(\d+)(ns|us|ms|s|m|h|d)?$/i.exec(trimmed);
+  if (simple !== null) {
+    const unitSeconds: Readonly<Record<string, number>> = {
+      ns: 1e-9,
+      us: 1e-6,
+      ms: 1e-3,
+      s: 1,
+      m: 60,
+      h: 3600,
+      d: 86_400,
+    };
+    return Number(simple[1]) * (unitSeconds[(simple[2] ?? 'ms').toLowerCase()] ?? 1e-3);
+  }
+  const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(trimmed);
+  if (iso === null || trimmed.toUpperCase() === 'P' || trimmed.toUpperCase().endsWith('T')) {
+    return undefined;
+  }
+  const [, days, hours, minutes, seconds] = iso;
+  return (
+    Number(days ?? 0) * 86_400 +
+    Number(hours ?? 0) * 3600 +
+    Number(minutes ?? 0) * 60 +
+    Number(seconds ?? 0)
+  );
+}
+
 /** What the app does after SIGTERM, as far as its env tells. */
 export type AppShutdown =
   /**
@@ -130,12 +162,17 @@ export function appShutdown(container: ContainerView, delay: PreStopDelay): AppS
       name.startsWith('LAMEDUCK_'),
     );
   if (usesLameduck) return { kind: 'lameduck', gracePeriod: lameduckGracePeriod(container) };
-  if (container.env.get('SERVER_SHUTDOWN') === 'graceful') {
-    const phase = container.env.get('SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE');
+  // Spring binds enums whatever their case, and the property from either env name: the
+  // documented one (dashes removed) or the legacy one (dashes as underscores).
+  if (container.env.get('SERVER_SHUTDOWN')?.trim().toLowerCase() === 'graceful') {
+    const phase =
+      container.env.get('SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE') ??
+      container.env.get('SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE');
     return {
       kind: 'spring',
       phaseTimeoutSeconds:
-        (phase === undefined ? undefined : durationSeconds(phase)) ?? springDefaultPhaseSeconds,
+        (phase === undefined ? undefined : springDurationSeconds(phase)) ??
+        springDefaultPhaseSeconds,
     };
   }
   return { kind: 'unknown' };

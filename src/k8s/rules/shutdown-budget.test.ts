@@ -100,6 +100,28 @@ test('Spring: preStop + timeout-per-shutdown-phase over the grace period is an e
   assert.deepEqual(lint(passing).findings, []);
 });
 
+test('Spring: any case of graceful, either env name of the phase timeout, Spring durations', () => {
+  const spring = (env: string) =>
+    shopManifest({
+      container:
+        `          env:\n${env}` +
+        '          lifecycle:\n            preStop:\n              sleep: { seconds: 10 }\n',
+    });
+  const entry = (name: string, value: string) =>
+    `            - { name: ${name}, value: "${value}" }\n`;
+  // GRACEFUL binds as graceful: 10 + 30 (default) + 2 > 30.
+  assert.equal(lint(spring(entry('SERVER_SHUTDOWN', 'GRACEFUL'))).findings.length, 1);
+  for (const [name, value] of [
+    ['SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE', '15s'],
+    ['SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE', 'PT15S'],
+    // A bare number is milliseconds to Spring.
+    ['SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE', '15000'],
+  ] as const) {
+    const yaml = spring(entry('SERVER_SHUTDOWN', 'graceful') + entry(name, value));
+    assert.deepEqual(lint(yaml).findings, [], `${name}=${value}`);
+  }
+});
+
 const graceEntry = / {12}- name: LAMEDUCK_GRACE_PERIOD_SECONDS\n {14}value: "45"\n/;
 const graceFrom = (entry: string) =>
   cleanLameduckManifest.replace(graceEntry, entry.replace(/^/gm, '            ').concat('\n'));
