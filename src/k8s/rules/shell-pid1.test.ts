@@ -66,3 +66,24 @@ test('one simple command (bash execs it), an exec at the end, or a forwarding tr
   }
   assert.deepEqual(lintTexts({ 'a.yaml': cleanLameduckManifest }, rules).findings, []);
 });
+
+test('bash 5.1+ execs a list’s last command itself: a warning for bash, an error for sh', () => {
+  const bash = lintTexts({ 'a.yaml': withArgs(['bash', '-c', 'ulimit -n 65536; /app']) }, rules);
+  assert.equal(bash.findings[0]?.severity, 'warning');
+  assert.match(bash.findings[0]?.message ?? '', /bash 5\.1 and later exec the last command/);
+  const sh = lintTexts({ 'a.yaml': withArgs(['sh', '-c', 'ulimit -n 65536; /app']) }, rules);
+  assert.equal(sh.findings[0]?.severity, 'error');
+  // A pipe keeps even bash 5.2 as PID 1.
+  const piped = lintTexts({ 'a.yaml': withArgs(['bash', '-c', '/app | tee log']) }, rules);
+  assert.equal(piped.findings[0]?.severity, 'error');
+});
+
+test('the fix puts exec after the last command’s assignments, where the shell accepts it', () => {
+  const { findings, manifests } = lintTexts(
+    { 'a.yaml': withArgs(['sh', '-c', 'cd /srv && GOMAXPROCS=2 LANG=C /app']) },
+    rules,
+  );
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.match(fixed, /"cd \/srv && GOMAXPROCS=2 LANG=C exec \/app"/);
+  assert.deepEqual(lintTexts({ 'a.yaml': fixed }, rules).findings, []);
+});

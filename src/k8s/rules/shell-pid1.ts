@@ -8,7 +8,7 @@
  */
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { setScalarInObject } from '../manifest-edit.js';
-import { shellScript } from '../shutdown-timing.js';
+import { programName, shellScript } from '../shutdown-timing.js';
 
 /** Operators that make a script compound. A quoted one (`echo 'a;b'`) counts too: rare here. */
 const compoundPattern = /;|&&|\|\||\||(?<![<>&])&(?![>&])|\n|`|\$\(/;
@@ -40,7 +40,7 @@ export const shellPid1Rule: LintRule = {
       const body = script.replace(/[\s;]+$/, '');
       if (!compoundPattern.test(body) || forwardingTrapPattern.test(body)) return [];
       const last = body.split(commandSeparator).pop()?.trim() ?? '';
-      if (/^exec\s/.test(last)) return [];
+      if (/^exec\s/.test(last.slice(leadingAssignments(last).length))) return [];
       const scriptIndex = argv.indexOf(script);
       const commandLength = container.command?.length ?? 0;
       const field = scriptIndex < commandLength ? 'command' : 'args';
@@ -50,14 +50,22 @@ export const shellPid1Rule: LintRule = {
         field === 'command' ? scriptIndex : scriptIndex - commandLength,
       ];
       const fixed = execLastCommand(body, last);
+      // bash 5.1+ execs the last simple command of a `-c` list itself (`a; b`, `a && b`); older
+      // bash, dash and the rest keep the shell: which bash the image has is not in the manifest.
+      const bash = programName(argv[0]) === 'bash' && !/`|\$\(|\|/.test(body);
       return [
         {
           message:
             `container '${container.name}' runs \`${body}\` with a shell as PID 1: the shell does ` +
             'not forward SIGTERM to the app, so the app never drains and is SIGKILLed at the end ' +
-            'of the grace period, dropping its requests. Start the program with `exec` as the ' +
+            'of the grace period, dropping its requests' +
+            (bash
+              ? ' (bash 5.1 and later exec the last command themselves; older bash does not)'
+              : '') +
+            '. Start the program with `exec` as the ' +
             `script's last command${fixed === undefined ? '' : ` (\`${fixed}\`)`}, or run it directly.`,
           path: scriptPath,
+          ...(bash ? { severity: 'warning' as const } : {}),
           ...(fixed === undefined
             ? {}
             : {
@@ -83,7 +91,15 @@ function execLastCommand(body: string, last: string): string | undefined {
     return undefined;
   }
   if (notTheApp.has(last.split(/\s+/)[0] ?? '')) return undefined;
-  // `body` has no trailing blanks or `;`, so it ends with `last`.
-  const lastStart = body.length - last.length;
+  // `body` has no trailing blanks or `;`, so it ends with `last`. `exec` goes after leading
+  // assignments: `A=1 exec /app` passes A to the app, `exec A=1 /app` finds no program `A=1`.
+  const assignments = leadingAssignments(last);
+  if (notTheApp.has(last.slice(assignments.length).split(/\s+/)[0] ?? '')) return undefined;
+  const lastStart = body.length - last.length + assignments.length;
   return `${body.slice(0, lastStart)}exec ${body.slice(lastStart)}`;
+}
+
+/** The `NAME=value ` words that start `command`. */
+function leadingAssignments(command: string): string {
+  return /^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*/.exec(command)?.[0] ?? '';
 }
