@@ -1,12 +1,15 @@
 import type { LabelSelector } from './workload.js';
 
-/** Whether `labels` satisfy `selector` (every matchLabels entry and every expression). */
+/**
+ * Whether `labels` satisfy `selector`: every matchLabels entry and every expression. An absent
+ * selector matches nothing; an empty one, everything.
+ */
 export function selectorMatches(
   selector: LabelSelector,
   labels: Readonly<Record<string, string>>,
 ): boolean {
+  if (!selector.present) return false;
   const entries = Object.entries(selector.matchLabels);
-  if (entries.length === 0 && selector.matchExpressions.length === 0) return false;
   return (
     entries.every(([key, value]) => labels[key] === value) &&
     selector.matchExpressions.every(({ key, operator, values }) => {

@@ -84,7 +84,7 @@ export function lintManifests(
         (service) =>
           sameNamespace(service.object) &&
           selectorMatches(
-            { matchLabels: service.selector, matchExpressions: [] },
+            { present: true, matchLabels: service.selector, matchExpressions: [] },
             workload.podLabels,
           ),
       ),

@@ -126,8 +126,13 @@ export interface PdbView {
   readonly maxUnavailable: number | string | undefined;
 }
 
-/** A label selector (`matchLabels` and `matchExpressions`). */
+/**
+ * A label selector (`matchLabels` and `matchExpressions`). `present` is false for a null or
+ * absent selector, which selects nothing; a present one with no requirements (`{}`) selects
+ * every pod (policy/v1 PDBs, affinity and spread terms).
+ */
 export interface LabelSelector {
+  present: boolean;
   matchLabels: Readonly<Record<string, string>>;
   matchExpressions: ReadonlyArray<{ key: string; operator: string; values: readonly string[] }>;
 }
@@ -262,10 +267,11 @@ export function readPdb(object: ManifestObject): PdbView | undefined {
   };
 }
 
-/** Reads a `LabelSelector`; garbage reads as the empty selector. */
+/** Reads a `LabelSelector`; garbage reads as an absent one, which selects nothing. */
 export function readLabelSelector(value: unknown): LabelSelector {
   const selector = record(value);
   return {
+    present: isRecord(value),
     matchLabels: stringMap(selector.matchLabels),
     matchExpressions: list(selector.matchExpressions).flatMap((entry) => {
       const expression = record(entry);

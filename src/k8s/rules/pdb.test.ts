@@ -83,3 +83,16 @@ test('an autoscaler that may run 2 or more pods needs a PDB even when replicas i
     /runs 1–10 replicas \(HorizontalPodAutoscaler passport\) but no PodDisruptionBudget/,
   );
 });
+
+test('a PDB with an empty selector covers every pod of its namespace: no second PDB', () => {
+  // policy/v1: `selector: {}` selects all pods; a pod under two PDBs cannot be evicted at all.
+  const everyPod = cleanLameduckManifest.replace(
+    / {2}selector:\n {4}matchLabels:\n {6}app: passport\n$/,
+    '  selector: {}\n',
+  );
+  assert.notEqual(everyPod, cleanLameduckManifest);
+  assert.deepEqual(lint(everyPod).findings, []);
+  // No selector at all selects nothing: the Deployment has no PDB.
+  const none = everyPod.replace('  selector: {}\n', '');
+  assert.equal(lint(none).findings.length, 1);
+});

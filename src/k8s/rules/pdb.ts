@@ -56,6 +56,12 @@ function missingPdb(workload: WorkloadView, replicas: ReplicaRange): RuleFinding
   // The workload's own selector is what its controller owns; pod labels when it has none.
   const selector = Object.keys(matchLabels).length > 0 ? matchLabels : workload.podLabels;
   const { namespace } = workload.object;
+  // A Deployment's PDB takes its name; other kinds add theirs, so that a StatefulSet `web` and
+  // a Deployment `web` do not get two PDBs of one name, the second replacing the first.
+  const pdbName =
+    workload.kind === 'Deployment'
+      ? workload.name
+      : `${workload.name}-${workload.kind.toLowerCase()}`;
   return {
     message:
       `${workload.kind} ${workload.name} runs ${replicas.text} but no PodDisruptionBudget ` +
@@ -68,7 +74,7 @@ function missingPdb(workload: WorkloadView, replicas: ReplicaRange): RuleFinding
         workload.object.appendToFile({
           apiVersion: 'policy/v1',
           kind: 'PodDisruptionBudget',
-          metadata: { name: workload.name, ...(namespace === undefined ? {} : { namespace }) },
+          metadata: { name: pdbName, ...(namespace === undefined ? {} : { namespace }) },
           spec: { maxUnavailable: 1, selector: { matchLabels: { ...selector } } },
         }),
     },
