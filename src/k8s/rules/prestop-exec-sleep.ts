@@ -5,7 +5,13 @@
  */
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { setInObject } from '../manifest-edit.js';
-import { isOnlySleep, k8sAtLeast, preStopDelay } from '../shutdown-timing.js';
+import {
+  defaultGracePeriodSeconds,
+  isOnlySleep,
+  k8sAtLeast,
+  preStopDelay,
+} from '../shutdown-timing.js';
+import { plannedGraceSeconds } from './shutdown-budget.js';
 
 /** The first minor version of 1.x with the native `sleep` action (KEP-3960, beta). */
 const sleepActionMinor = 30;
@@ -27,20 +33,34 @@ export const prestopExecSleepRule: LintRule = {
       const seconds = Math.ceil(delay.seconds);
       const how = delay.how === 'shell-sleep' ? 'a shell running sleep' : 'the sleep binary';
       const hookPath = [...container.path, 'lifecycle', 'preStop'];
-      return [
-        {
-          message:
-            `container '${container.name}': the preStop hook execs ${how}, which the image must ` +
-            'contain (distroless and scratch images do not: the hook fails and SIGTERM comes at ' +
-            `once). Use the native action \`sleep: {seconds: ${seconds}}\` (Kubernetes 1.30+), ` +
-            'which the kubelet runs itself.',
-          path: hookPath,
-          fix: {
-            description: `replace the exec with the native sleep action (${seconds} s)`,
-            apply: () => setInObject(workload.object, hookPath, { sleep: { seconds } }),
-          },
+      const finding: RuleFinding = {
+        message:
+          `container '${container.name}': the preStop hook execs ${how}, which the image must ` +
+          'contain (distroless and scratch images do not: the hook fails and SIGTERM comes at ' +
+          `once). Use the native action \`sleep: {seconds: ${seconds}}\` (Kubernetes 1.30+), ` +
+          'which the kubelet runs itself.',
+        path: hookPath,
+      };
+      // A fraction cannot be kept, and rounding it would move the timing shutdown-budget reads.
+      if (seconds !== delay.seconds) return [finding];
+      // The API server rejects a sleep action longer than the grace period: raise it with the
+      // value shutdown-budget's fix sets too, so both fixes agree.
+      const graceSeconds = workload.terminationGracePeriodSeconds ?? defaultGracePeriodSeconds;
+      const plannedSeconds = plannedGraceSeconds(workload);
+      const fix = {
+        description: `replace the exec with the native sleep action (${seconds} s)`,
+        apply: () => {
+          setInObject(workload.object, hookPath, { sleep: { seconds } });
+          if (seconds > graceSeconds) {
+            setInObject(
+              workload.object,
+              [...workload.podSpecPath, 'terminationGracePeriodSeconds'],
+              plannedSeconds,
+            );
+          }
         },
-      ];
+      };
+      return [{ ...finding, fix }];
     });
   },
 };

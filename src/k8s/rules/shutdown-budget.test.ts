@@ -188,3 +188,33 @@ test('a grace setting that is not a number is an error: lameduck would not start
   const empty = lint(cleanLameduckManifest.replace('value: "45"', 'value: ""')).findings;
   assert.match(empty[0]?.message ?? '', /unset \(lameduck assumes 30\)/);
 });
+
+test('two containers that need more time: one grace period, the longest, fits both at once', () => {
+  const container = (name: string, seconds: number) =>
+    `        - name: ${name}\n          image: ${name}:1\n` +
+    `          lifecycle: { preStop: { sleep: { seconds: ${seconds} } } }\n`;
+  const yaml =
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: pair }\nspec:\n  template:\n' +
+    '    spec:\n      terminationGracePeriodSeconds: 30\n      containers:\n' +
+    container('long', 60) +
+    container('short', 40);
+  const { findings, manifests } = lint(yaml);
+  assert.equal(findings.length, 2);
+  const fixed = applyFixes(findings, manifests)['app.yaml'] ?? '';
+  assert.match(fixed, /terminationGracePeriodSeconds: 72\n/);
+  assert.deepEqual(lint(fixed).findings, []);
+});
+
+test('a sleep past the grace period before a lameduck app: both settings fixed in one pass', () => {
+  const yaml = cleanLameduckManifest
+    .replace('terminationGracePeriodSeconds: 45', 'terminationGracePeriodSeconds: 10')
+    .replace(
+      /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/,
+      'exec:\n                command: [sleep, "15"]',
+    );
+  const { findings, manifests } = lint(yaml);
+  const fixed = applyFixes(findings, manifests)['app.yaml'] ?? '';
+  assert.match(fixed, /terminationGracePeriodSeconds: 27\n/);
+  assert.match(fixed, /name: LAMEDUCK_GRACE_PERIOD_SECONDS\n\s+value: "12"/);
+  assert.deepEqual(lint(fixed).findings, []);
+});

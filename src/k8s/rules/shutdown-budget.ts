@@ -5,13 +5,14 @@
 import {
   appContainers,
   type LintRule,
+  type ManifestFix,
   type RuleFinding,
   type Severity,
   type WorkloadContext,
 } from '../lint-rule.js';
 import { setContainerEnv, setInObject } from '../manifest-edit.js';
 import { appShutdown, defaultGracePeriodSeconds, preStopDelay } from '../shutdown-timing.js';
-import type { ContainerView } from '../workload.js';
+import type { ContainerView, WorkloadView } from '../workload.js';
 
 /** Seconds left between the planned end of shutdown and SIGKILL, for apps that plan none. */
 const marginSeconds = 2;
@@ -27,9 +28,37 @@ export const shutdownBudgetRule: LintRule = {
   },
 };
 
+/**
+ * The grace period every app container's shutdown fits in: the current one, or the longest any
+ * container needs. Every fix that sets the grace period sets this one value, so fixes for two
+ * containers (or two rules) agree, and settings derived from it are made against it.
+ */
+export function plannedGraceSeconds(workload: WorkloadView): number {
+  const graceSeconds = workload.terminationGracePeriodSeconds ?? defaultGracePeriodSeconds;
+  return Math.max(
+    graceSeconds,
+    ...appContainers(workload).map((container) => neededGraceSeconds(container, graceSeconds)),
+  );
+}
+
+/** The grace period `container` needs, given the current one; 0 when it fits. */
+function neededGraceSeconds(container: ContainerView, graceSeconds: number): number {
+  const delay = preStopDelay(container.preStop);
+  const app = appShutdown(container, delay);
+  const hookSeconds = delay.kind === 'fixed' ? delay.seconds : 0;
+  // A sleep that takes the whole grace period: room for it, the margin and 10 s of shutdown.
+  const forSleep =
+    delay.kind === 'fixed' && hookSeconds >= graceSeconds ? hookSeconds + marginSeconds + 10 : 0;
+  const forSpring =
+    app.kind === 'spring' ? hookSeconds + app.phaseTimeoutSeconds + marginSeconds : 0;
+  const needed = Math.ceil(Math.max(forSleep, forSpring));
+  return needed > graceSeconds ? needed : 0;
+}
+
 function checkContainer(context: WorkloadContext, container: ContainerView): RuleFinding[] {
   const { workload } = context;
   const graceSeconds = workload.terminationGracePeriodSeconds ?? defaultGracePeriodSeconds;
+  const plannedSeconds = plannedGraceSeconds(workload);
   const graceText =
     workload.terminationGracePeriodSeconds === undefined
       ? `the default terminationGracePeriodSeconds (${graceSeconds} s)`
@@ -39,8 +68,19 @@ function checkContainer(context: WorkloadContext, container: ContainerView): Rul
   const app = appShutdown(container, delay);
   const hookSeconds = delay.kind === 'fixed' ? delay.seconds : 0;
   const who = `container '${container.name}'`;
+  // What lameduck's own budget must be: the grace period (as it will be) less a fixed sleep,
+  // since lameduck's hook starts its budget at the hook and after a sleep it starts at SIGTERM.
+  const lameduckSeconds = plannedSeconds - hookSeconds;
+  const setLameduckGrace = () =>
+    setContainerEnv(
+      workload.object,
+      container,
+      'LAMEDUCK_GRACE_PERIOD_SECONDS',
+      String(lameduckSeconds),
+    );
 
   if (delay.kind === 'fixed' && hookSeconds >= graceSeconds) {
+    const raise = raiseGrace(context, plannedSeconds);
     return [
       {
         message:
@@ -48,31 +88,38 @@ function checkContainer(context: WorkloadContext, container: ContainerView): Rul
           'with only the kubelet’s extra 2 s left and in-flight requests are killed. Shorten the ' +
           'sleep (lameduck’s httpGet hook ends when traffic is quiet) or raise the grace period.',
         path: [...container.path, 'lifecycle', 'preStop'],
-        fix: raiseGrace(context, hookSeconds + marginSeconds + 10),
+        fix:
+          app.kind === 'lameduck' && app.gracePeriod.kind !== 'unknown'
+            ? {
+                description: `${raise.description}, and LAMEDUCK_GRACE_PERIOD_SECONDS to ${lameduckSeconds}`,
+                apply: () => {
+                  raise.apply();
+                  setLameduckGrace();
+                },
+              }
+            : raise,
       },
     ];
   }
   if (app.kind === 'lameduck') {
-    // lameduck's hook starts its budget at the hook; after a sleep it starts at SIGTERM.
-    const expectedSeconds = graceSeconds - hookSeconds;
+    const expectedSeconds = lameduckSeconds;
     const { gracePeriod } = app;
     if (gracePeriod.kind !== 'unknown' && gracePeriod.kind !== 'invalid') {
       if (gracePeriod.seconds === expectedSeconds) return [];
     }
     const after = hookSeconds > 0 ? `, less the preStop sleep of ${hookSeconds} s,` : '';
+    // Another container's fix raises the grace period: say so, the number comes from it.
+    const planned =
+      plannedSeconds === graceSeconds
+        ? graceText
+        : `${graceText}, raised to ${plannedSeconds} s by its fix`;
     const fix = {
       description: `set LAMEDUCK_GRACE_PERIOD_SECONDS to ${expectedSeconds}`,
-      apply: () =>
-        setContainerEnv(
-          workload.object,
-          container,
-          'LAMEDUCK_GRACE_PERIOD_SECONDS',
-          String(expectedSeconds),
-        ),
+      apply: setLameduckGrace,
     };
     const finding = (problem: string, severity?: Severity): RuleFinding => ({
       message:
-        `${who}: ${problem}; ${graceText}${after} leaves ${expectedSeconds} s. ` +
+        `${who}: ${problem}; ${planned}${after} leaves ${expectedSeconds} s. ` +
         `Set LAMEDUCK_GRACE_PERIOD_SECONDS to ${expectedSeconds}` +
         (hookSeconds > 0 ? ', or replace the sleep with lameduck’s httpGet preStop.' : '.'),
       path: [
@@ -130,14 +177,14 @@ function checkContainer(context: WorkloadContext, container: ContainerView): Rul
           `${graceText}: SIGKILL ends the graceful shutdown. Raise the grace period to ${neededSeconds} or ` +
           'shorten the phase timeout.',
         path: gracePath,
-        fix: raiseGrace(context, neededSeconds),
+        fix: raiseGrace(context, plannedSeconds),
       },
     ];
   }
   return [];
 }
 
-function raiseGrace(context: WorkloadContext, seconds: number) {
+function raiseGrace(context: WorkloadContext, seconds: number): ManifestFix {
   const { workload } = context;
   return {
     description: `set terminationGracePeriodSeconds to ${seconds}`,
