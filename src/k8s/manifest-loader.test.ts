@@ -115,3 +115,48 @@ spec:
 `;
   assert.doesNotThrow(() => lintText(odd));
 });
+
+test('rendering keeps the file’s style: CRLF, tight flow collections, long lines', () => {
+  const long = `"${'x'.repeat(120)}"`;
+  const text =
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {app: a}}\n' +
+    `data:\n  long: ${long}\n  list: [a, b]\n`;
+  for (const [name, input] of [
+    ['LF', text],
+    ['CRLF', text.replace(/\n/g, '\r\n')],
+  ] as const) {
+    const manifest = loadManifest('a.yaml', input);
+    assert.equal(renderManifest(manifest), input, name);
+    manifest.objects[0]?.document.setIn(['data', 'added'], 'yes');
+    const edited = renderManifest(manifest);
+    assert.equal(edited, input.replace(/(list: \[a, b\])(\r?\n)/, '$1$2  added: yes$2'), name);
+  }
+});
+
+test('a JSON manifest is written back as JSON; an added object makes it a List', () => {
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a' } };
+  const manifest = loadManifest('a.json', `${JSON.stringify(deployment, null, 4)}\n`);
+  const [object] = manifest.objects;
+  assert.ok(object);
+  object.document.setIn(['spec'], object.document.createNode({ replicas: 2 }));
+  assert.equal(
+    renderManifest(manifest),
+    `${JSON.stringify({ ...deployment, spec: { replicas: 2 } }, null, 4)}\n`,
+  );
+  object.appendToFile({
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: 'a' },
+  });
+  const list = JSON.parse(renderManifest(manifest)) as {
+    kind: string;
+    items: Array<{ kind: string }>;
+  };
+  assert.equal(list.kind, 'List');
+  assert.deepEqual(
+    list.items.map((item) => item.kind),
+    ['Deployment', 'PodDisruptionBudget'],
+  );
+  // And it reads back: the List is unrolled into its objects.
+  assert.equal(loadManifest('a.json', renderManifest(manifest)).objects.length, 2);
+});

@@ -163,13 +163,40 @@ function collectObjects(
 }
 
 /**
- * The manifest's documents as text again, with every edit made to them since loading. Block
- * sequences keep the file's style: indented under their key (`key:\n  - a`) or not
- * (`key:\n- a`, as `kubectl` writes them).
+ * The manifest's documents as text again, with every edit made to them since loading, in the
+ * file's own style as far as it can be read: JSON stays JSON (several objects become a `List`),
+ * block sequences stay indented under their key (`key:\n  - a`) or not (`key:\n- a`, as
+ * `kubectl` writes them), flow collections keep their padding (`{ a: 1 }` or `{a: 1}`), long
+ * strings are not folded, and CRLF line ends stay.
  */
 export function renderManifest(manifest: LoadedManifest): string {
-  const indentSeq = !/^( *)[^\s#-][^\n]*:\n\1- /m.test(manifest.text);
-  return manifest.documents.map((document) => document.toString({ indentSeq })).join('');
+  const { text } = manifest;
+  const rendered = /^\s*[{[]/.test(text) ? renderJson(manifest) : renderYaml(manifest);
+  return text.includes('\r\n') ? rendered.replace(/\r?\n/g, '\r\n') : rendered;
+}
+
+function renderYaml({ text, documents }: LoadedManifest): string {
+  const indentSeq = !/^( *)[^\s#-][^\n]*:\r?\n\1- /m.test(text);
+  const padded = text.match(/[[{] [^\s\]}]/g)?.length ?? 0;
+  const tight = text.match(/[[{][^\s\]}[{]/g)?.length ?? 0;
+  const flowCollectionPadding = padded > 0 || tight === 0;
+  return documents
+    .map((document) => document.toString({ indentSeq, flowCollectionPadding, lineWidth: 0 }))
+    .join('');
+}
+
+function renderJson({ text, documents }: LoadedManifest): string {
+  const indent = /^\s*[{[]\r?\n([ \t]+)/.exec(text)?.[1] ?? '  ';
+  const [first, ...added] = documents.map((document) => document.toJS() as unknown);
+  let value = first;
+  // A fix's new object (a PDB) joins a List: a JSON file holds one value.
+  if (added.length > 0) {
+    value =
+      isRecord(first) && Array.isArray(first.items) && listKindPattern.test(String(first.kind))
+        ? { ...first, items: [...first.items, ...added] }
+        : { apiVersion: 'v1', kind: 'List', items: [first, ...added] };
+  }
+  return `${JSON.stringify(value, null, indent)}${/\n\s*$/.test(text) ? '\n' : ''}`;
 }
 
 /** A plain object (a YAML mapping), not an array or null. */

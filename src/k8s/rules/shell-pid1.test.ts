@@ -25,7 +25,7 @@ test('a compound shell script as PID 1 is an error, fixed by exec-ing its last c
   assert.match(findings[0]?.message ?? '', /\(`migrate && exec node server.js`\)/);
   assert.equal(findings[0]?.location.line, 32);
   const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
-  assert.match(fixed, /"-c", "migrate && exec node server.js" \]\n/);
+  assert.match(fixed, /"-c", "migrate && exec node server.js"\]\n/);
   assert.match(fixed, /^# a lameduck gRPC service/);
   assert.deepEqual(lintTexts({ 'a.yaml': fixed }, rules).findings, []);
 });
