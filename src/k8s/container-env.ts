@@ -5,6 +5,7 @@
  * value expanded from the names defined before it. What the manifests cannot tell (a Secret not
  * given, the node's address) is kept apart, so a rule never takes a guess for a fact.
  */
+import { list, record, stringMap } from './lenient-data.js';
 import {
   isRecord,
   type ManifestObject,
@@ -272,17 +273,4 @@ function envOrigin({ object }: EnvSource, key: string): EnvOrigin {
     source: `${object.kind} ${object.name}`,
     location: object.locate([inStringData ? 'stringData' : 'data', key]),
   };
-}
-
-function record(value: unknown): Readonly<Record<string, unknown>> {
-  return isRecord(value) ? value : {};
-}
-
-function list(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  if (!isRecord(value)) return {};
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
 }

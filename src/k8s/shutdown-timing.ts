@@ -222,6 +222,11 @@ export function lameduckAdminPort(container: ContainerView): number {
   return lameduckAdminPortIfKnown(container) ?? lameduckDefaultAdminPort;
 }
 
+/** Whether Kubernetes `version` has the native preStop `sleep` action (KEP-3960, beta 1.30). */
+export function hasSleepAction(version: readonly [number, number]): boolean {
+  return k8sAtLeast(version, 30);
+}
+
 /** Whether the Kubernetes version `[major, minor]` is at least `minor` of 1.x. */
 export function k8sAtLeast(version: readonly [number, number], minor: number): boolean {
   return version[0] > 1 || (version[0] === 1 && version[1] >= minor);

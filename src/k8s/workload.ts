@@ -5,6 +5,7 @@
  * Every view keeps its object and its path, so findings and fixes know where it is.
  */
 import { type ContainerEnv, type EnvSourceLookup, readContainerEnv } from './container-env.js';
+import { integer, list, record, stringList, stringMap } from './lenient-data.js';
 import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
 
 /** Kinds whose pod template is read, and where the template sits. */
@@ -67,6 +68,8 @@ export interface WorkloadView {
   readonly object: ManifestObject;
   readonly kind: string;
   readonly name: string;
+  /** The object's `spec` as data (strategy, updateStrategy, selector, …). */
+  readonly spec: Readonly<Record<string, unknown>>;
   /** `spec.replicas` (default 1); `undefined` for a DaemonSet (one per node). */
   readonly replicas: number | undefined;
   /** The pod template's labels. */
@@ -176,6 +179,7 @@ export function readWorkload(
     object,
     kind: object.kind,
     name: object.name,
+    spec,
     replicas: object.kind === 'DaemonSet' ? undefined : (integer(spec.replicas) ?? 1),
     podLabels: stringMap(templateMetadata.labels),
     podAnnotations: stringMap(templateMetadata.annotations),
@@ -358,28 +362,6 @@ function readProbe(value: unknown): ProbeView | undefined {
     timeoutSeconds: integer(timeoutSeconds) ?? probeDefaults.timeoutSeconds,
     initialDelaySeconds: integer(initialDelaySeconds) ?? probeDefaults.initialDelaySeconds,
   };
-}
-
-function record(value: unknown): Record<string, unknown> {
-  return isRecord(value) ? value : {};
-}
-
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function stringList(value: unknown): string[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  return value.map((item) => String(item));
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  if (!isRecord(value)) return {};
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
-}
-
-function integer(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
 }
 
 function intOrPercent(value: unknown): number | string | undefined {

@@ -3,7 +3,6 @@
  * evict every replica at once; a PDB that allows all of them to go protects nothing.
  */
 import { type LintRule, type ReplicaRange, type RuleFinding, replicaRange } from '../lint-rule.js';
-import { isRecord } from '../manifest-loader.js';
 import { type PdbView, readLabelSelector, type WorkloadView } from '../workload.js';
 
 /**
@@ -51,8 +50,7 @@ export const pdbRule: LintRule = {
 };
 
 function missingPdb(workload: WorkloadView, replicas: ReplicaRange): RuleFinding {
-  const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
-  const { matchLabels } = readLabelSelector(spec.selector);
+  const { matchLabels } = readLabelSelector(workload.spec.selector);
   // The workload's own selector is what its controller owns; pod labels when it has none.
   const selector = Object.keys(matchLabels).length > 0 ? matchLabels : workload.podLabels;
   const { namespace } = workload.object;

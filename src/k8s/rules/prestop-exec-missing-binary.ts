@@ -6,15 +6,12 @@
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { setInObject } from '../manifest-edit.js';
 import {
+  hasSleepAction,
   isOnlySleep,
   isShellProgram,
-  k8sAtLeast,
   preStopDelay,
   programName,
 } from '../shutdown-timing.js';
-
-/** The first minor version of 1.x with the native `sleep` action (KEP-3960, beta). */
-const sleepActionMinor = 30;
 
 /** Chainguard images that do ship a shell in their default tags. */
 const chainguardShellImages = new Set(['wolfi-base', 'busybox', 'bash', 'chainguard-base']);
@@ -54,9 +51,7 @@ export const prestopExecMissingBinaryRule: LintRule = {
       const delay = preStopDelay(hook);
       // Only a hook that does nothing but sleep can become the native action without loss.
       const sleepSeconds =
-        delay.kind === 'fixed' &&
-        isOnlySleep(hook.command) &&
-        k8sAtLeast(settings.k8sVersion, sleepActionMinor)
+        delay.kind === 'fixed' && isOnlySleep(hook.command) && hasSleepAction(settings.k8sVersion)
           ? Math.ceil(delay.seconds)
           : undefined;
       return [

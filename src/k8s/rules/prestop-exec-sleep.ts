@@ -7,14 +7,11 @@ import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js'
 import { setInObject } from '../manifest-edit.js';
 import {
   defaultGracePeriodSeconds,
+  hasSleepAction,
   isOnlySleep,
-  k8sAtLeast,
   preStopDelay,
 } from '../shutdown-timing.js';
 import { plannedGraceSeconds } from './shutdown-budget.js';
-
-/** The first minor version of 1.x with the native `sleep` action (KEP-3960, beta). */
-const sleepActionMinor = 30;
 
 /** Reports a preStop exec that only sleeps; the fix swaps it for the native `sleep` action. */
 export const prestopExecSleepRule: LintRule = {
@@ -22,7 +19,7 @@ export const prestopExecSleepRule: LintRule = {
   severity: 'warning',
   summary: 'a preStop exec runs sleep where the native sleep action exists',
   check({ workload, settings }) {
-    if (!k8sAtLeast(settings.k8sVersion, sleepActionMinor)) return [];
+    if (!hasSleepAction(settings.k8sVersion)) return [];
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       const hook = container.preStop;
       const delay = preStopDelay(hook);

@@ -6,20 +6,12 @@
  */
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { setContainerFieldEnv, setInObject } from '../manifest-edit.js';
-import {
-  appShutdown,
-  k8sAtLeast,
-  lameduckAdminPort,
-  lameduckPrestopPath,
-  preStopDelay,
-} from '../shutdown-timing.js';
+import { hasSleepAction, lameduckAdminPort, lameduckPrestopPath } from '../shutdown-timing.js';
 import { acceptsKubeletCall } from './prestop-hook-refused.js';
+import { isLameduckContainer } from './readiness-probe.js';
 
 /** The fixed delay the fix adds for apps that are not lameduck services. */
 const fixSleepSeconds = 5;
-
-/** The first minor version of 1.x with the native `sleep` action (KEP-3960, beta). */
-const sleepActionMinor = 30;
 
 /** Reports an app container behind a Service with no preStop; the fix adds one. */
 export const prestopMissingRule: LintRule = {
@@ -32,9 +24,9 @@ export const prestopMissingRule: LintRule = {
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       if (container.preStop !== undefined) return [];
       const hookPath = [...container.path, 'lifecycle', 'preStop'];
-      const lameduck = appShutdown(container, preStopDelay(undefined)).kind === 'lameduck';
+      const lameduck = isLameduckContainer(container);
       const port = lameduckAdminPort(container);
-      const nativeSleep = k8sAtLeast(settings.k8sVersion, sleepActionMinor);
+      const nativeSleep = hasSleepAction(settings.k8sVersion);
       const hook = lameduck
         ? { httpGet: { path: lameduckPrestopPath, port } }
         : nativeSleep

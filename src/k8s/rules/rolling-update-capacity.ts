@@ -2,8 +2,11 @@
  * A rollout that takes pods out of service before their replacements are ready, or a `Recreate`
  * strategy behind a Service (every pod stops at once): fewer pods, or none, serve while it runs.
  */
+
+import { record } from '../lenient-data.js';
 import {
   type LintRule,
+  type ManifestFix,
   type RuleFinding,
   replicaRange,
   type WorkloadContext,
@@ -61,12 +64,7 @@ export const rollingUpdateCapacityRule: LintRule = {
     const settings = rollingSettings(workload);
     if (settings === undefined) return [];
     const who = `${workload.kind} ${workload.name}`;
-    const fix = {
-      description: 'roll with maxSurge 1, maxUnavailable 0',
-      apply: () => {
-        for (const [path, value] of settings.safe) setInObject(workload.object, path, value);
-      },
-    };
+    const fix = surgeFix(workload, settings.safe);
     if (settings.kind === 'recreate') {
       if (services.length === 0) return [];
       return [
@@ -112,10 +110,9 @@ export const rollingUpdateCapacityRule: LintRule = {
  */
 function checkDaemonSet({ workload, services }: WorkloadContext): RuleFinding[] {
   if (services.length === 0) return [];
-  const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
-  const strategy = isRecord(spec.updateStrategy) ? spec.updateStrategy : {};
+  const strategy = record(workload.spec.updateStrategy);
   if (strategy.type === 'OnDelete') return [];
-  const rollingUpdate = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+  const rollingUpdate = record(strategy.rollingUpdate);
   const maxUnavailable = rollingUpdate.maxUnavailable ?? 1;
   if (maxUnavailable === 0 || maxUnavailable === '0%') return [];
   const local = services.find((service) => service.trafficPolicyLocal !== undefined);
@@ -143,15 +140,33 @@ function checkDaemonSet({ workload, services }: WorkloadContext): RuleFinding[] 
     ...(local === undefined ? {} : { severity: 'error' as const }),
   };
   if (usesHostPort) return [finding];
-  const fix = {
+  const fix = surgeFix(workload, surgeEdits(path, ['spec', 'updateStrategy', 'type']));
+  return [{ ...finding, fix }];
+}
+
+/**
+ * The edits that make a rollout surge: `maxSurge` 1 and `maxUnavailable` 0 under `path`, and
+ * `RollingUpdate` at `typePath` when the strategy has a type.
+ */
+function surgeEdits(path: ManifestPath, typePath?: ManifestPath): Array<[ManifestPath, unknown]> {
+  return [
+    ...(typePath === undefined ? [] : [[typePath, 'RollingUpdate'] as [ManifestPath, unknown]]),
+    [[...path, 'maxSurge'], 1],
+    [[...path, 'maxUnavailable'], 0],
+  ];
+}
+
+/** The fix that makes `edits` (from {@link surgeEdits}). */
+function surgeFix(
+  workload: WorkloadView,
+  edits: ReadonlyArray<[ManifestPath, unknown]>,
+): ManifestFix {
+  return {
     description: 'roll with maxSurge 1, maxUnavailable 0',
     apply: () => {
-      setInObject(workload.object, ['spec', 'updateStrategy', 'type'], 'RollingUpdate');
-      setInObject(workload.object, [...path, 'maxSurge'], 1);
-      setInObject(workload.object, [...path, 'maxUnavailable'], 0);
+      for (const [path, value] of edits) setInObject(workload.object, path, value);
     },
   };
-  return [{ ...finding, fix }];
 }
 
 type RollingSettings =
@@ -168,20 +183,12 @@ type RollingSettings =
 
 /** A Deployment's strategy, or an Argo Rollout's canary; `undefined` for other rollouts. */
 function rollingSettings(workload: WorkloadView): RollingSettings | undefined {
-  const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
-  const strategy = isRecord(spec.strategy) ? spec.strategy : {};
-  const surgeEdits = (path: ManifestPath): Array<[ManifestPath, unknown]> => [
-    [[...path, 'maxSurge'], 1],
-    [[...path, 'maxUnavailable'], 0],
-  ];
+  const strategy = record(workload.spec.strategy);
   if (workload.kind === 'Deployment') {
     const path = ['spec', 'strategy', 'rollingUpdate'];
-    const safe: Array<[ManifestPath, unknown]> = [
-      [['spec', 'strategy', 'type'], 'RollingUpdate'],
-      ...surgeEdits(path),
-    ];
+    const safe = surgeEdits(path, ['spec', 'strategy', 'type']);
     if (strategy.type === 'Recreate') return { kind: 'recreate', safe };
-    const rollingUpdate = isRecord(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+    const rollingUpdate = record(strategy.rollingUpdate);
     const { maxSurge, maxUnavailable } = rollingUpdate;
     return { kind: 'rolling', maxSurge, maxUnavailable, path, safe };
   }

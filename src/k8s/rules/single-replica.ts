@@ -5,7 +5,6 @@
  * replaced after a further 300 s `tolerationSeconds`: the incident's first failure.
  */
 import { type LintRule, type RuleFinding, replicaRange } from '../lint-rule.js';
-import { isRecord } from '../manifest-loader.js';
 
 /** Kinds whose replica count is theirs to set (a DaemonSet runs one pod per node). */
 const replicatedKinds = new Set(['Deployment', 'StatefulSet', 'Rollout']);
@@ -23,10 +22,9 @@ export const singleReplicaRule: LintRule = {
     const consequence =
       'every restart, eviction or node failure leaves the Service with no pod to send requests ' +
       'to, an outage until a new pod is Ready (minutes when a node crashes).';
-    const spec = isRecord(workload.object.value.spec) ? workload.object.value.spec : {};
     // Unset is also what an autoscaler's target looks like: one not among the manifests.
     const unset =
-      spec.replicas === undefined
+      workload.spec.replicas === undefined
         ? ' (replicas is unset; if an autoscaler scales it, lint its manifest too)'
         : '';
     const finding: RuleFinding =

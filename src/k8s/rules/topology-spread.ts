@@ -6,6 +6,7 @@
  * hold two of them on one node.
  */
 import { selectorMatches } from '../label-selector.js';
+import { list, record } from '../lenient-data.js';
 import { type LintRule, replicaRange } from '../lint-rule.js';
 import { appendInObject } from '../manifest-edit.js';
 import { isRecord } from '../manifest-loader.js';
@@ -66,9 +67,7 @@ function spreadKeys(
   podSpec: Readonly<Record<string, unknown>>,
   podLabels: Readonly<Record<string, string>>,
 ): Set<string> {
-  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-  const antiAffinity = isRecord(podSpec.affinity) ? podSpec.affinity.podAntiAffinity : undefined;
-  const anti = isRecord(antiAffinity) ? antiAffinity : {};
+  const anti = record(record(podSpec.affinity).podAntiAffinity);
   const terms = [
     ...list(podSpec.topologySpreadConstraints),
     ...list(anti.requiredDuringSchedulingIgnoredDuringExecution),
