@@ -11,7 +11,7 @@ import {
   isOnlySleep,
   preStopDelay,
 } from '../shutdown-timing.js';
-import { plannedGraceSeconds } from './shutdown-budget.js';
+import { plannedGraceSeconds, raiseGrace } from './shutdown-budget.js';
 
 /** Reports a preStop exec that only sleeps; the fix swaps it for the native `sleep` action. */
 export const prestopExecSleepRule: LintRule = {
@@ -48,13 +48,7 @@ export const prestopExecSleepRule: LintRule = {
         description: `replace the exec with the native sleep action (${seconds} s)`,
         apply: () => {
           setInObject(workload.object, hookPath, { sleep: { seconds } });
-          if (seconds > graceSeconds) {
-            setInObject(
-              workload.object,
-              [...workload.podSpecPath, 'terminationGracePeriodSeconds'],
-              plannedSeconds,
-            );
-          }
+          if (seconds > graceSeconds) raiseGrace(workload, plannedSeconds).apply();
         },
       };
       return [{ ...finding, fix }];

@@ -11,6 +11,7 @@ import {
   type WorkloadContext,
 } from '../lint-rule.js';
 import { setContainerEnv, setInObject } from '../manifest-edit.js';
+import type { ManifestPath } from '../manifest-loader.js';
 import { appShutdown, defaultGracePeriodSeconds, preStopDelay } from '../shutdown-timing.js';
 import type { ContainerView, WorkloadView } from '../workload.js';
 
@@ -22,8 +23,9 @@ export const shutdownBudgetRule: LintRule = {
   severity: 'error',
   summary: 'the preStop delay plus the app’s shutdown must fit in terminationGracePeriodSeconds',
   check(context) {
+    const plannedSeconds = plannedGraceSeconds(context.workload);
     return appContainers(context.workload).flatMap((container) =>
-      checkContainer(context, container),
+      checkContainer(context, container, plannedSeconds),
     );
   },
 };
@@ -55,15 +57,16 @@ function neededGraceSeconds(container: ContainerView, graceSeconds: number): num
   return needed > graceSeconds ? needed : 0;
 }
 
-function checkContainer(context: WorkloadContext, container: ContainerView): RuleFinding[] {
-  const { workload } = context;
+function checkContainer(
+  { workload }: WorkloadContext,
+  container: ContainerView,
+  plannedSeconds: number,
+): RuleFinding[] {
   const graceSeconds = workload.terminationGracePeriodSeconds ?? defaultGracePeriodSeconds;
-  const plannedSeconds = plannedGraceSeconds(workload);
   const graceText =
     workload.terminationGracePeriodSeconds === undefined
       ? `the default terminationGracePeriodSeconds (${graceSeconds} s)`
       : `terminationGracePeriodSeconds (${graceSeconds} s)`;
-  const gracePath = [...workload.podSpecPath, 'terminationGracePeriodSeconds'];
   const delay = preStopDelay(container.preStop);
   const app = appShutdown(container, delay);
   const hookSeconds = delay.kind === 'fixed' ? delay.seconds : 0;
@@ -80,7 +83,7 @@ function checkContainer(context: WorkloadContext, container: ContainerView): Rul
     );
 
   if (delay.kind === 'fixed' && hookSeconds >= graceSeconds) {
-    const raise = raiseGrace(context, plannedSeconds);
+    const raise = raiseGrace(workload, plannedSeconds);
     return [
       {
         message:
@@ -176,23 +179,22 @@ function checkContainer(context: WorkloadContext, container: ContainerView): Rul
           `(${app.phaseTimeoutSeconds} s) and a ${marginSeconds} s margin need ${neededSeconds} s, more than ` +
           `${graceText}: SIGKILL ends the graceful shutdown. Raise the grace period to ${neededSeconds} or ` +
           'shorten the phase timeout.',
-        path: gracePath,
-        fix: raiseGrace(context, plannedSeconds),
+        path: gracePath(workload),
+        fix: raiseGrace(workload, plannedSeconds),
       },
     ];
   }
   return [];
 }
 
-function raiseGrace(context: WorkloadContext, seconds: number): ManifestFix {
-  const { workload } = context;
+/** The fix that sets the workload's `terminationGracePeriodSeconds` to `seconds`. */
+export function raiseGrace(workload: WorkloadView, seconds: number): ManifestFix {
   return {
     description: `set terminationGracePeriodSeconds to ${seconds}`,
-    apply: () =>
-      setInObject(
-        workload.object,
-        [...workload.podSpecPath, 'terminationGracePeriodSeconds'],
-        seconds,
-      ),
+    apply: () => setInObject(workload.object, gracePath(workload), seconds),
   };
+}
+
+function gracePath(workload: WorkloadView): ManifestPath {
+  return [...workload.podSpecPath, 'terminationGracePeriodSeconds'];
 }
