@@ -13,7 +13,6 @@ const PROBE_TIMEOUT_MS = 1_000;
 /** Pause between two health probes. */
 const PROBE_INTERVAL_MS = 50;
 
-/** One etcd process of a {@link LocalEtcd}. */
 /** A certificate the local etcd serves its clients with (TLS tests). */
 export interface LocalEtcdClientTls {
   /** PEM certificate for the client URLs' host (127.0.0.1). */
@@ -24,6 +23,7 @@ export interface LocalEtcdClientTls {
   caPem: string;
 }
 
+/** One etcd process of a {@link LocalEtcd}. */
 export interface LocalEtcdMember {
   /** The member name passed as `--name` (`m0`, `m1`, …). */
   readonly name: string;
@@ -216,10 +216,6 @@ export class EtcdMember implements LocalEtcdMember {
     if (this.#closed) await this.#stop('SIGKILL');
   }
 
-  /**
-   * Polls `/health` until it answers `true`. Rejects with `unavailable` when the process exits
-   * first or `timeoutMs` passes, and with `aborted` when `signal` aborts; stops nothing itself.
-   */
   /** This member's id and its view of the leader; see {@link getEtcdMemberStatus}. */
   status(requestTimeoutMs: number, signal?: AbortSignal): Promise<EtcdMemberStatus> {
     return getEtcdMemberStatus(
@@ -230,6 +226,10 @@ export class EtcdMember implements LocalEtcdMember {
     );
   }
 
+  /**
+   * Polls `/health` until it answers `true`. Rejects with `unavailable` when the process exits
+   * first or `timeoutMs` passes, and with `aborted` when `signal` aborts; stops nothing itself.
+   */
   async waitHealthy(signal?: AbortSignal, timeoutMs = this.#config.startTimeoutMs): Promise<void> {
     const state = this.#state;
     if (state.kind !== 'running') {

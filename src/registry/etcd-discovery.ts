@@ -119,6 +119,11 @@ export function etcdDiscovery(
     return true;
   };
 
+  /** Counts one more key naming `address`. */
+  const countKey = (address: string): void => {
+    keyCountByAddress.set(address, (keyCountByAddress.get(address) ?? 0) + 1);
+  };
+
   /** Removes `key`; true when its address left the set. */
   const removeKey = (key: string): boolean => {
     const previous = byKey.get(key);
@@ -141,9 +146,7 @@ export function etcdDiscovery(
   const setKey = (key: string, endpoint: ServiceEndpoint): boolean => {
     const previous = byKey.get(key);
     const left = previous !== undefined && previous.address !== endpoint.address && removeKey(key);
-    if (previous === undefined || previous.address !== endpoint.address) {
-      keyCountByAddress.set(endpoint.address, (keyCountByAddress.get(endpoint.address) ?? 0) + 1);
-    }
+    if (previous === undefined || previous.address !== endpoint.address) countKey(endpoint.address);
     byKey.set(key, endpoint);
     return withEndpoint(endpoint) || left;
   };
@@ -179,8 +182,7 @@ export function etcdDiscovery(
       const record = decodeRecord(key, kv.value.toString());
       if (record?.op !== 'add') continue;
       byKey.set(key, record.endpoint);
-      const { address } = record.endpoint;
-      keyCountByAddress.set(address, (keyCountByAddress.get(address) ?? 0) + 1);
+      countKey(record.endpoint.address);
     }
     const byAddress = new Map<string, ServiceEndpoint>();
     for (const endpoint of byKey.values()) byAddress.set(endpoint.address, endpoint);
