@@ -82,11 +82,7 @@ export function lintManifests(
       workload,
       services: services.filter(
         (service) =>
-          sameNamespace(service.object) &&
-          selectorMatches(
-            { present: true, matchLabels: service.selector, matchExpressions: [] },
-            workload.podLabels,
-          ),
+          sameNamespace(service.object) && selectorMatches(service.selector, workload.podLabels),
       ),
       pdbs: pdbs.filter(
         (pdb) => sameNamespace(pdb.object) && selectorMatches(pdb.selector, workload.podLabels),

@@ -95,7 +95,8 @@ export interface WorkloadView {
  */
 export interface ServiceView {
   readonly object: ManifestObject;
-  readonly selector: Readonly<Record<string, string>>;
+  /** Its `selector` (plain labels, never empty: a Service without one selects no pods). */
+  readonly selector: LabelSelector;
   readonly headless: boolean;
   readonly publishNotReadyAddresses: boolean;
   readonly trafficPolicyLocal: 'internalTrafficPolicy' | 'externalTrafficPolicy' | undefined;
@@ -201,12 +202,12 @@ export function readWorkload(
 export function readService(object: ManifestObject): ServiceView | undefined {
   if (object.kind !== 'Service') return undefined;
   const spec = record(object.value.spec);
-  const selector = stringMap(spec.selector);
-  if (Object.keys(selector).length === 0) return undefined;
+  const matchLabels = stringMap(spec.selector);
+  if (Object.keys(matchLabels).length === 0) return undefined;
   const externallyReached = spec.type === 'LoadBalancer' || spec.type === 'NodePort';
   return {
     object,
-    selector,
+    selector: { present: true, matchLabels, matchExpressions: [] },
     headless: spec.clusterIP === 'None',
     publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
     trafficPolicyLocal:
