@@ -3,7 +3,7 @@
  * formatting of everything the edit does not touch.
  */
 import { isCollection, isScalar } from 'yaml';
-import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
+import type { ManifestObject, ManifestPath } from './manifest-loader.js';
 import type { ContainerView } from './workload.js';
 
 /** Sets `path` (relative to the object) to `value`, creating the mappings on the way. */
@@ -69,7 +69,8 @@ export function setContainerEnv(
   name: string,
   value: string,
 ): void {
-  const index = envEntryIndex(object, container, name);
+  // The kubelet keeps the last entry of a name: that is the one to change.
+  const index = container.envIndexes.get(name);
   if (index === undefined) appendInObject(object, [...container.path, 'env'], { name, value });
   else if (
     object.document.hasIn([...object.pathInDocument, ...container.path, 'env', index, 'value'])
@@ -90,27 +91,8 @@ export function setContainerFieldEnv(
   fieldPath: string,
 ): void {
   const entry = { name, valueFrom: { fieldRef: { fieldPath } } };
-  const index = envEntryIndex(object, container, name);
+  // The kubelet keeps the last entry of a name: that is the one to change.
+  const index = container.envIndexes.get(name);
   if (index === undefined) appendInObject(object, [...container.path, 'env'], entry);
   else setInObject(object, [...container.path, 'env', index], entry);
-}
-
-/** Where env variable `name` sits in `container`'s `env` list, as loaded; `undefined` if absent. */
-function envEntryIndex(
-  object: ManifestObject,
-  container: ContainerView,
-  name: string,
-): number | undefined {
-  let value: unknown = object.value;
-  for (const key of [...container.path, 'env']) {
-    value =
-      isRecord(value) || Array.isArray(value)
-        ? (value as Record<string | number, unknown>)[key]
-        : undefined;
-  }
-  // The kubelet keeps the last entry of a name: that is the one to change.
-  const index = (Array.isArray(value) ? value : []).findLastIndex(
-    (entry) => isRecord(entry) && entry.name === name,
-  );
-  return index === -1 ? undefined : index;
 }
