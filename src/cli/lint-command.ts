@@ -2,6 +2,7 @@ import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text as readStream } from 'node:stream/consumers';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { LameduckError } from '../errors/lameduck-error.js';
 import { type LintReport, lintManifests } from '../k8s/lint.js';
 import { type LoadedManifest, loadManifest, renderManifest } from '../k8s/manifest-loader.js';
 import { countBySeverity, formatJson, formatText } from '../k8s/report-format.js';
@@ -139,7 +140,7 @@ async function readManifests(paths: readonly string[]) {
       for (const { file, text } of await readTargets(target))
         manifests.push(loadManifest(file, text));
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = LameduckError.from(error).rawMessage;
       process.stderr.write(`lameduck lint: cannot read ${target}: ${reason}\n`);
       unreadable = true;
     }
@@ -158,7 +159,7 @@ function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
     } catch (error) {
       // One fix that cannot be made (a field of an unexpected shape) must not stop the others;
       // its finding stays in the report.
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = LameduckError.from(error).rawMessage;
       const { file, line } = finding.location;
       process.stderr.write(
         `lameduck lint: cannot fix ${finding.ruleId} at ${file}:${line} (${finding.fix.description}): ${reason}\n`,

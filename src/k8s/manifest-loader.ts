@@ -4,6 +4,7 @@
  * Pure: the caller reads the files.
  */
 import { Document, isNode, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { LameduckError } from '../errors/lameduck-error.js';
 
 /** Where something is in a manifest file; lines and columns count from 1. */
 export interface SourceLocation {
@@ -91,7 +92,7 @@ export function loadManifest(file: string, text: string): LoadedManifest {
       value = document.toJS({ maxAliasCount: 100 });
     } catch (error) {
       problems.push({
-        message: `cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        message: `cannot be read: ${LameduckError.from(error).rawMessage}`,
         location: documentStart,
       });
       continue;
