@@ -86,14 +86,24 @@ function execDelay(command: readonly string[]): PreStopDelay {
   return { kind: 'fixed', seconds, how: 'shell-sleep' };
 }
 
-/** Seconds in a duration as `sleep`, Go and Spring write it (`15`, `1.5s`, `500ms`, `1m30s`). */
+/** Seconds in one of each duration unit that `sleep`, Go and Spring write. */
+const secondsPerUnit = { ns: 1e-9, us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** Seconds in one `unit` (`ms`, `s`, …; any case), or `undefined` for no known unit. */
+function unitSeconds(unit: string): number | undefined {
+  const key = unit.toLowerCase();
+  return Object.hasOwn(secondsPerUnit, key)
+    ? secondsPerUnit[key as keyof typeof secondsPerUnit]
+    : undefined;
+}
+
+/** Seconds in a duration as `sleep` and Go write it (`15`, `1.5s`, `500ms`, `1m30s`). */
 export function durationSeconds(text: string): number | undefined {
   const trimmed = text.trim();
   if (!/^\d+(?:\.\d+)?$|^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/.test(trimmed)) return undefined;
-  const unitSeconds: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600 };
   let seconds = 0;
   for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g)) {
-    seconds += Number(amount) * (unitSeconds[unit ?? 's'] ?? 1);
+    seconds += Number(amount) * (unitSeconds(unit ?? 's') ?? 1);
   }
   return seconds;
 }
@@ -106,16 +116,7 @@ export function springDurationSeconds(text: string): number | undefined {
   const trimmed = text.trim();
   const simple = /^\+?(\d+)(ns|us|ms|s|m|h|d)?$/i.exec(trimmed);
   if (simple !== null) {
-    const unitSeconds: Readonly<Record<string, number>> = {
-      ns: 1e-9,
-      us: 1e-6,
-      ms: 1e-3,
-      s: 1,
-      m: 60,
-      h: 3600,
-      d: 86_400,
-    };
-    return Number(simple[1]) * (unitSeconds[(simple[2] ?? 'ms').toLowerCase()] ?? 1e-3);
+    return Number(simple[1]) * (unitSeconds(simple[2] ?? 'ms') ?? secondsPerUnit.ms);
   }
   const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(trimmed);
   if (iso === null || trimmed.toUpperCase() === 'P' || trimmed.toUpperCase().endsWith('T')) {
@@ -123,9 +124,9 @@ export function springDurationSeconds(text: string): number | undefined {
   }
   const [, days, hours, minutes, seconds] = iso;
   return (
-    Number(days ?? 0) * 86_400 +
-    Number(hours ?? 0) * 3600 +
-    Number(minutes ?? 0) * 60 +
+    Number(days ?? 0) * secondsPerUnit.d +
+    Number(hours ?? 0) * secondsPerUnit.h +
+    Number(minutes ?? 0) * secondsPerUnit.m +
     Number(seconds ?? 0)
   );
 }
