@@ -2,6 +2,7 @@
  * What a container's manifest says about its shutdown timing: how long its preStop hook holds
  * SIGTERM back, and how long the app itself takes after SIGTERM (lameduck's env, or Spring's).
  */
+import { defaultAdminPort, lifecycleDefaults } from '../lifecycle/lifecycle-options.js';
 import { type EnvOrigin, envValue } from './container-env.js';
 import type { ContainerView, LifecycleHandler } from './workload.js';
 
@@ -9,7 +10,7 @@ import type { ContainerView, LifecycleHandler } from './workload.js';
 export const defaultGracePeriodSeconds = 30;
 
 /** lameduck's own default grace period, used when `LAMEDUCK_GRACE_PERIOD_SECONDS` is unset. */
-export const lameduckDefaultGracePeriodSeconds = 30;
+export const lameduckDefaultGracePeriodSeconds = lifecycleDefaults.gracePeriodSeconds;
 
 /** lameduck's preStop endpoint on the admin port. */
 export const lameduckPrestopPath = '/lameduck/prestop';
@@ -202,7 +203,7 @@ function lameduckGracePeriod(
 }
 
 /** lameduck's admin port when `LAMEDUCK_ADMIN_PORT` is unset. */
-export const lameduckDefaultAdminPort = 9901;
+export const lameduckDefaultAdminPort = defaultAdminPort;
 
 /**
  * lameduck's admin port in this container: `LAMEDUCK_ADMIN_PORT`, else 9901; `undefined` when

@@ -10,13 +10,14 @@
  *   sleep shorter than that wait. The requests the hook waits for then fail. A native sidecar
  *   is stopped after the app containers (KEP-753): no race.
  */
+import { lifecycleDefaults } from '../../lifecycle/lifecycle-options.js';
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { istioNativeAnnotation, linkerdNativeAnnotations, readMeshProxy } from '../mesh-proxy.js';
 import { defaultGracePeriodSeconds, preStopDelay } from '../shutdown-timing.js';
 import type { ContainerView } from '../workload.js';
 
 /** lameduck's default shortest lame-duck wait: its preStop hook lasts at least this. */
-const lameduckMinLameDuckMs = 2000;
+const lameduckMinLameDuckMs = lifecycleDefaults.minLameDuckMs;
 
 /** Reports a sidecar drain or exit wait that SIGKILL cuts, or that ends before the app's hook. */
 export const meshDrainRule: LintRule = {
