@@ -19,15 +19,9 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  type ChannelOptions,
-  Client,
-  credentials,
-  status as GrpcStatus,
-  Metadata,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { type Load, type RequestOutcome, startOpenLoop } from '../src/drill/runtime/open-loop.js';
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { type GrpcLoad, startGrpcLoad } from '../src/drill/runtime/grpc-load.js';
+import type { Load } from '../src/drill/runtime/open-loop.js';
 import { type LocalEtcd, startLocalEtcd } from '../src/etcd/index.js';
 import {
   type EtcdResolverRegistration,
@@ -36,6 +30,7 @@ import {
 } from '../src/grpc/etcd-resolver.js';
 import type { Logger } from '../src/lifecycle/logger.js';
 import { decodeEchoReply, echoMethods, encodeEchoRequest } from '../test/helpers/grpc-echo.js';
+import { waitUntil } from '../test/helpers/wait-until.js';
 import { type Benchmark, type BenchmarkReport, summaryRow } from './benchmark.js';
 import { SubchannelHistory } from './channelz-subchannels.js';
 import { type BenchChild, spawnBenchChild } from './child-process.js';
@@ -53,10 +48,10 @@ const parameters = {
   // Steady load after every server has answered both clients, so that the keepalive timers
   // run in their steady state when the signal comes.
   steadyBeforeSignalMs: 1000,
-  // Plus a random part, so that the signal lands at a random point of the 1 s keepalive cycle:
+  // Plus a random part, so that the signal lands at a random point of the keepalive cycle:
   // without it every run hits about the same point and the runs agree more than they should.
   signalJitterMs: 1000,
-  // Long against the ~1-2 s expected of a 1 s keepalive, and about the servers' 10 s lease, so
+  // Long against the 0.5-1 s expected of the 500 ms keepalive, and about the servers' 10 s lease, so
   // that lameduck's channel usually sees etcd drop the victim too (after the keepalive did).
   observeMs: 10_000,
   // Attempts on the victim in the last this-long of the window: the client never stopped.
@@ -143,83 +138,36 @@ async function waitRegistered(server: BenchChild, signal: AbortSignal): Promise<
   return `127.0.0.1:${Number(listening.port)}`;
 }
 
-/** An open-loop load through its own grpc-js client, whose channelz id we keep. */
-interface ClientLoad {
-  load: Load;
-  channelId: number;
-}
-
-/** The same schedule as the drill's `startGrpcLoad`, but with the channel in our hands. */
+/** An open-loop load through its own grpc-js channel, as the drill runs it. */
 function startClientLoad(
   target: string,
   channelOptions: ChannelOptions,
   signal: AbortSignal,
-): ClientLoad {
-  const client = new Client(target, credentials.createInsecure(), {
-    ...channelOptions,
-    ...ownConnections,
-  });
-  const request = encodeEchoRequest({ message: 'load', delay_ms: parameters.handlerDelayMs });
-  const passBytes = (bytes: Buffer): Buffer => bytes;
-  const send = (): Promise<RequestOutcome> =>
-    new Promise((resolve) => {
-      client.makeUnaryRequest(
-        echoMethods.unary,
-        passBytes,
-        passBytes,
-        request,
-        new Metadata(),
-        { deadline: Date.now() + parameters.deadlineMs },
-        (error: ServiceError | null, response?: Buffer) => {
-          if (error === null && response !== undefined) {
-            resolve({ ok: true, pid: String(decodeEchoReply(response).pid) });
-            return;
-          }
-          const code = error?.code ?? GrpcStatus.UNKNOWN;
-          resolve({
-            ok: false,
-            code: GrpcStatus[code] ?? String(code),
-            message: error?.details ?? '',
-          });
-        },
-      );
-    });
-  const load = startOpenLoop(
+): GrpcLoad {
+  return startGrpcLoad(
     {
+      target,
+      method: echoMethods.unary,
+      request: encodeEchoRequest({ message: 'load', delay_ms: parameters.handlerDelayMs }),
+      pidOf: (response) => String(decodeEchoReply(response).pid),
       ratePerSecond: parameters.ratePerSecondPerClient,
-      drainWaitMs: parameters.deadlineMs,
-      send,
-      close: async () => client.close(),
+      deadlineMs: parameters.deadlineMs,
+      channelOptions: { ...channelOptions, ...ownConnections },
     },
     signal,
   );
-  return { load, channelId: Number(client.getChannel().getChannelzRef().id) };
-}
-
-async function waitUntil(
-  what: string,
-  condition: () => boolean,
-  signal: AbortSignal,
-): Promise<void> {
-  const giveUpAtMs = performance.now() + startTimeoutMs;
-  while (!condition()) {
-    if (performance.now() > giveUpAtMs) {
-      throw new Error(`dead-server-detection: no ${what} within ${startTimeoutMs} ms`);
-    }
-    await delay(50, undefined, { signal });
-  }
 }
 
 // ---- one run ----
 
 /** What a client's load and channel showed, turned into {@link ClientFigures}. */
 async function clientFigures(
-  client: ClientLoad,
+  load: GrpcLoad,
   history: SubchannelHistory,
   at: { signalEpochMs: number; signalPerfMs: number; attemptsBefore: number },
 ): Promise<ClientFigures> {
   // Calls in flight at the end settle within their deadline: wait a little past it.
-  const report = await client.load.stop(parameters.deadlineMs + 500);
+  const report = await load.stop(parameters.deadlineMs + 500);
   const after = report.failures.filter((f) => f.atMs >= at.signalPerfMs);
   const failureCodes: Record<string, number> = {};
   for (const f of after) failureCodes[f.code] = (failureCodes[f.code] ?? 0) + 1;
@@ -259,7 +207,7 @@ async function observe(
 async function runOnce(scenario: Scenario, run: number, signal: AbortSignal): Promise<RunFigures> {
   const etcd = await startLocalEtcd({ signal });
   const servers: BenchChild[] = [];
-  const loads: ClientLoad[] = [];
+  const loads: GrpcLoad[] = [];
   let resolver: EtcdResolverRegistration | undefined;
   const warnings: string[] = [];
   try {
@@ -283,9 +231,8 @@ async function runOnce(scenario: Scenario, run: number, signal: AbortSignal): Pr
     await waitUntil(
       'answers from every server to both clients',
       () =>
-        servers.every((s) =>
-          loads.every((l) => answered(l.load, s) >= parameters.warmUpCallsPerServer),
-        ),
+        servers.every((s) => loads.every((l) => answered(l, s) >= parameters.warmUpCallsPerServer)),
+      startTimeoutMs,
       signal,
     );
     const jitterMs = Math.round(Math.random() * parameters.signalJitterMs);
@@ -294,7 +241,7 @@ async function runOnce(scenario: Scenario, run: number, signal: AbortSignal): Pr
     const [victim] = servers;
     const [victimAddress] = addresses;
     if (victim === undefined || victimAddress === undefined) throw new Error('no server started');
-    const histories = loads.map((l) => new SubchannelHistory(l.channelId, victimAddress));
+    const histories = loads.map((l) => new SubchannelHistory(l.channelzId, victimAddress));
     await Promise.all(histories.map((h) => h.poll()));
     const attemptsBefore = histories.map((h) => h.callsStartedToVictim());
     const signalEpochMs = Date.now();
@@ -322,7 +269,7 @@ async function runOnce(scenario: Scenario, run: number, signal: AbortSignal): Pr
       resolverWarnings: [...warnings],
     };
   } finally {
-    await Promise.all(loads.map((l) => l.load.stop(0)));
+    await Promise.all(loads.map((l) => l.stop(0)));
     // A stopped process dies of SIGKILL too, but resuming it first lets it go the usual way.
     for (const server of servers) server.sendSignal('SIGCONT');
     await Promise.all(servers.map((s) => s.kill()));
@@ -428,7 +375,7 @@ function buildNotes(runs: readonly RunFigures[], summaries: Summaries): string[]
     `Detection time: signal to the start of the last call attempt the channel sent to the victim, from grpc-js channelz (the victim's subchannel's last_call_started_timestamp, ms resolution; retry attempts count). 0 = no attempt after the signal; ${parameters.observeMs} in the table = attempts still starting in the last ${parameters.stillSendingMs / 1000} s of the ${parameters.observeMs / 1000} s window: never detected.`,
     `Medians of ${parameters.runsPerScenario} runs per scenario, each with a fresh etcd and fresh servers. Both clients load the same ${parameters.servers} servers at once, ${parameters.ratePerSecondPerClient} calls/s each, ${parameters.deadlineMs} ms deadline, ${parameters.handlerDelayMs} ms handler; each client has its own connections.`,
     `SIGKILL: the kernel closes a killed process's sockets at once, so on loopback both clients see the connection drop within the event loop's noise (lameduck ${span(detections('SIGKILL', 'lameduck'), 'ms')}, baseline ${span(detections('SIGKILL', 'baseline'), 'ms')}): the detection ratio says nothing beyond "both immediate". The difference is in the calls in flight on the victim: the baseline fails them (UNAVAILABLE), lameduck's retry policy sends them to another server. A host that dies or drops off the network closes nothing: it looks like SIGSTOP.`,
-    `SIGSTOP: lameduck stopped sending to the hung server after ${span(detections('SIGSTOP', 'lameduck'), 'ms')} (1 s keepalive ping, 1 s to answer: between 1 and 2 s is expected). It sent ${hung.lameduck.attemptsToVictimAfterSignal} attempts there meanwhile (median) and ${hung.lameduck.failedCalls} calls failed: once the keepalive closed the connection, the retry policy (UNAVAILABLE) sent them to another server within their deadline.`,
+    `SIGSTOP: lameduck stopped sending to the hung server after ${span(detections('SIGSTOP', 'lameduck'), 'ms')} (a keepalive ping every 500 ms, 500 ms to answer: between 0.5 and 1 s is expected). It sent ${hung.lameduck.attemptsToVictimAfterSignal} attempts there meanwhile (median) and ${hung.lameduck.failedCalls} calls failed: once the keepalive closed the connection, the retry policy (UNAVAILABLE) sent them to another server within their deadline.`,
     `SIGSTOP, baseline: stopped sending to the hung server in ${hung.baseline.detectedRuns} of ${hung.baseline.runs} runs.${hung.baseline.detectedRuns === 0 ? ' Without keepalive nothing closes the connection (the kernel still acknowledges what is sent), so round_robin keeps picking the hung server and every third call waits out its deadline.' : ''}`,
     "Failed calls: every call of the client that failed after the signal, counted until the calls sent in the window have settled. A client that never detects a hung server fails about a third of its calls, so the baseline's SIGSTOP count grows with the window's length; the ratio holds for this window only.",
     `etcd dropped the victim from lameduck's channel ${span(dropped, 'ms')} after the signal (lease TTL ${parameters.leaseTtlSeconds} s, channelz polled every ${parameters.channelzPollMs} ms): detection before that is the keepalive's and the connection's doing, not etcd's. Resolver warnings: ${warnings.length === 0 ? 'none' : warnings.join('; ')}.`,
@@ -451,7 +398,7 @@ function buildReport(runs: readonly RunFigures[]): BenchmarkReport {
   return {
     labels: {
       subject:
-        'lameduck client: etcd:///echo via registerEtcdResolver (idempotent: retry on UNAVAILABLE) + etcdChannelOptions (1 s keepalive)',
+        'lameduck client: etcd:///echo via registerEtcdResolver (idempotent: retry on UNAVAILABLE) + etcdChannelOptions (500 ms keepalive)',
       baseline: 'grpc-js round_robin over ipv4:p1,p2,p3 (no keepalive, no retry policy)',
     },
     parameters: { ...parameters, order: 'SIGKILL, SIGSTOP; repeated each run' },

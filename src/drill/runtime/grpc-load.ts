@@ -43,12 +43,17 @@ export const grpcLoadDefaults = {
 
 const passBytes = (bytes: Buffer): Buffer => bytes;
 
+/** A running gRPC load, with the channelz id of its channel (to read its subchannels). */
+export interface GrpcLoad extends Load {
+  readonly channelzId: number;
+}
+
 /** Starts a gRPC load; it runs until `stop()` or until `signal` aborts. */
 export function startGrpcLoad(
   options: Pick<GrpcLoadOptions, 'target' | 'method' | 'request' | 'pidOf' | 'ratePerSecond'> &
     Partial<GrpcLoadOptions>,
   signal?: AbortSignal,
-): Load {
+): GrpcLoad {
   const { target, method, request, pidOf, ratePerSecond, deadlineMs, channelOptions } = {
     ...grpcLoadDefaults,
     ...options,
@@ -58,7 +63,7 @@ export function startGrpcLoad(
     options.credentials ?? channelCredentials.createInsecure(),
     channelOptions,
   );
-  return startOpenLoop(
+  const load = startOpenLoop(
     {
       ratePerSecond,
       drainWaitMs: deadlineMs,
@@ -89,4 +94,5 @@ export function startGrpcLoad(
     },
     signal,
   );
+  return { ...load, channelzId: Number(client.getChannel().getChannelzRef().id) };
 }
