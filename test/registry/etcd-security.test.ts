@@ -43,6 +43,18 @@ async function discoveredAddresses(
   return discovery.endpoints.map((endpoint) => endpoint.address);
 }
 
+/** Registers over `connection`, then checks the instance is ready and discovered through it. */
+async function assertRegisteredAndDiscovered(
+  t: TestContext,
+  connection: Exclude<EtcdConnection, { client: unknown }>,
+  logger: CaptureLogger,
+): Promise<void> {
+  const { registration, life } = await serveRegistered(t, connection, logger);
+  await registration.whenRegistered();
+  assert.equal(life.ready, true);
+  assert.deepEqual(await discoveredAddresses(t, connection, logger), [address]);
+}
+
 test('TLS: registers and is discovered with the CA; refused without it, saying why', async (t) => {
   // 1.
   const certificate = await createTestCertificate();
@@ -58,16 +70,7 @@ test('TLS: registers and is discovered with the CA; refused without it, saying w
   assert.match(etcd.endpoints[0] ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
   const tls = { rootCertificate: Buffer.from(certificate.cert) };
   const logger = createCaptureLogger();
-  const { registration, life } = await serveRegistered(
-    t,
-    { endpoints: etcd.endpoints, tls },
-    logger,
-  );
-  await registration.whenRegistered();
-  assert.equal(life.ready, true);
-  assert.deepEqual(await discoveredAddresses(t, { endpoints: etcd.endpoints, tls }, logger), [
-    address,
-  ]);
+  await assertRegisteredAndDiscovered(t, { endpoints: etcd.endpoints, tls }, logger);
 
   // Without the CA the server's certificate is not trusted.
   const untrusting = createCaptureLogger();
@@ -85,16 +88,7 @@ test('auth: registers and is discovered with the password; a wrong one fails, ne
   await enableAuth(etcd, password);
   const auth = { username: 'root', password };
   const logger = createCaptureLogger();
-  const { registration, life } = await serveRegistered(
-    t,
-    { endpoints: etcd.endpoints, auth },
-    logger,
-  );
-  await registration.whenRegistered();
-  assert.equal(life.ready, true);
-  assert.deepEqual(await discoveredAddresses(t, { endpoints: etcd.endpoints, auth }, logger), [
-    address,
-  ]);
+  await assertRegisteredAndDiscovered(t, { endpoints: etcd.endpoints, auth }, logger);
 
   const wrongPassword = 'not-the-password-at-all';
   const refusedLogger = createCaptureLogger();
