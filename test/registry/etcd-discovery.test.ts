@@ -6,13 +6,28 @@
  * 2. While etcd is down the last known set stays; once it is back, changes reach discovery.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { startLocalEtcd } from '../../src/etcd/index.js';
 import { etcdDiscovery } from '../../src/registry/etcd-discovery.js';
 import type { RegistryFormat, ServiceEndpoint } from '../../src/registry/formats.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
+
+/** A local etcd and a discovery of `echo` in `format` on it, both stopped after the test. */
+async function discoveryOnLocalEtcd(t: TestContext, format?: RegistryFormat) {
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const logger = createCaptureLogger();
+  const discovery = etcdDiscovery({
+    endpoints: etcd.endpoints,
+    service: 'echo',
+    logger,
+    ...(format === undefined ? {} : { format }),
+  });
+  t.after(() => discovery.close());
+  return { etcd, discovery, logger };
+}
 
 /** Resolves once the discovery's addresses equal `expected` (now or after a change). */
 function addressesBecome(
@@ -88,14 +103,7 @@ test('records written by etcdctl in each format are discovered; garbage is skipp
 });
 
 test("etcd naming's Op 1 removes the instance", async (t) => {
-  const etcd = await startLocalEtcd();
-  t.after(() => etcd.stop());
-  const discovery = etcdDiscovery({
-    endpoints: etcd.endpoints,
-    service: 'echo',
-    logger: createCaptureLogger(),
-  });
-  t.after(() => discovery.close());
+  const { etcd, discovery } = await discoveryOnLocalEtcd(t);
   await etcdctl(etcd, 'put', 'echo/10.0.0.1:50051', '{"Op":0,"Addr":"10.0.0.1:50051"}');
   await addressesBecome(discovery, ['10.0.0.1:50051']);
   await etcdctl(etcd, 'put', 'echo/10.0.0.1:50051', '{"Op":1,"Addr":"10.0.0.1:50051"}');
@@ -104,15 +112,7 @@ test("etcd naming's Op 1 removes the instance", async (t) => {
 
 test('an address named by two keys stays until both are gone; a key that moves address moves it', async (t) => {
   // go-zero keys name the lease: a re-registration leaves two keys for one address for a while.
-  const etcd = await startLocalEtcd();
-  t.after(() => etcd.stop());
-  const discovery = etcdDiscovery({
-    endpoints: etcd.endpoints,
-    service: 'echo',
-    format: 'go-zero',
-    logger: createCaptureLogger(),
-  });
-  t.after(() => discovery.close());
+  const { etcd, discovery } = await discoveryOnLocalEtcd(t, 'go-zero');
   await etcdctl(etcd, 'put', 'echo/1', '10.0.0.9:50051');
   await etcdctl(etcd, 'put', 'echo/2', '10.0.0.9:50051');
   await etcdctl(etcd, 'put', 'echo/3', '10.0.0.10:50051');
@@ -126,11 +126,7 @@ test('an address named by two keys stays until both are gone; a key that moves a
 });
 
 test('while etcd is down the last known set stays; changes after its return arrive', async (t) => {
-  const etcd = await startLocalEtcd();
-  t.after(() => etcd.stop());
-  const logger = createCaptureLogger();
-  const discovery = etcdDiscovery({ endpoints: etcd.endpoints, service: 'echo', logger });
-  t.after(() => discovery.close());
+  const { etcd, discovery, logger } = await discoveryOnLocalEtcd(t);
   await etcdctl(etcd, 'put', 'echo/10.0.0.1:50051', '{"Op":0,"Addr":"10.0.0.1:50051"}');
   await addressesBecome(discovery, ['10.0.0.1:50051']);
   const [member] = etcd.members;
