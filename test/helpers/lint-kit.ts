@@ -40,6 +40,18 @@ export const cleanLameduckManifest = readFileSync(
   'utf8',
 );
 
+/** lameduck's httpGet preStop hook in {@link cleanLameduckManifest}, from its `httpGet:` key. */
+const lameduckHook = /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/;
+
+/**
+ * `yaml` (a variant of {@link cleanLameduckManifest}) with lameduck's preStop hook replaced by
+ * `handler`: YAML whose first line takes the hook's key's place and whose next lines are indented
+ * by 16 spaces (`sleep:\n                seconds: 10`).
+ */
+export function withPreStopHandler(yaml: string, handler: string): string {
+  return yaml.replace(lameduckHook, handler);
+}
+
 /**
  * An autoscaler of kind `kind` for the Deployment `passport` of {@link cleanLameduckManifest};
  * `spec` is the rest of its spec, indented by two spaces (`  minReplicas: 2\n`).

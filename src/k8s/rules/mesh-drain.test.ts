@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  cleanLameduckManifest,
+  lintTexts,
+  withPreStopHandler,
+} from '../../../test/helpers/lint-kit.js';
 import { meshDrainRule } from './mesh-drain.js';
 
 const rules = [meshDrainRule];
@@ -16,10 +20,7 @@ const annotated = (...annotations: string[]) =>
   );
 /** A preStop that sleeps `seconds` instead of lameduck's hook. */
 const sleeping = (yaml: string, seconds: number) =>
-  yaml.replace(
-    /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/,
-    `sleep:\n                seconds: ${seconds}`,
-  );
+  withPreStopHandler(yaml, `sleep:\n                seconds: ${seconds}`);
 
 test('an Istio drain or a Linkerd wait that does not fit the grace period is reported at its annotation', () => {
   for (const annotation of [

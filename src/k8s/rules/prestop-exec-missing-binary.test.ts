@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  applyFixes,
+  cleanLameduckManifest,
+  lintTexts,
+  withPreStopHandler,
+} from '../../../test/helpers/lint-kit.js';
 import { isBareImage, prestopExecMissingBinaryRule } from './prestop-exec-missing-binary.js';
 
 const rules = [prestopExecMissingBinaryRule];
 
 const manifest = (image: string, command: string) =>
-  cleanLameduckManifest
-    .replace('image: registry.example.com/passport:1.4.2', `image: ${image}`)
-    .replace(
-      /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/,
-      `exec:\n                command: ${command}`,
-    );
+  withPreStopHandler(
+    cleanLameduckManifest.replace('image: registry.example.com/passport:1.4.2', `image: ${image}`),
+    `exec:\n                command: ${command}`,
+  );
 
 test('exec sleep or sh in a distroless, scratch or Chainguard image is an error, whatever the version', () => {
   for (const image of [

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFixes, cleanLameduckManifest, lintTexts } from '../../../test/helpers/lint-kit.js';
+import {
+  applyFixes,
+  cleanLameduckManifest,
+  lintTexts,
+  withPreStopHandler,
+} from '../../../test/helpers/lint-kit.js';
 import { prestopExecSleepRule } from './prestop-exec-sleep.js';
 import { shutdownBudgetRule } from './shutdown-budget.js';
 
 const rules = [prestopExecSleepRule];
 
 const execSleep = (command: string) =>
-  cleanLameduckManifest.replace(
-    /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/,
-    `exec:\n                command: ${command}`,
-  );
+  withPreStopHandler(cleanLameduckManifest, `exec:\n                command: ${command}`);
 
 test('exec sleep, directly or through a shell, becomes the native sleep action', () => {
   for (const command of ['["sleep", "10"]', '["/bin/sh", "-c", "sleep 10"]']) {

@@ -5,6 +5,7 @@ import {
   cleanLameduckManifest,
   lintTexts,
   shopManifest,
+  withPreStopHandler,
 } from '../../../test/helpers/lint-kit.js';
 import { shutdownBudgetRule } from './shutdown-budget.js';
 
@@ -72,10 +73,7 @@ spec:
 });
 
 test('a sleep before a lameduck app: its grace setting must be what the sleep leaves', () => {
-  const yaml = cleanLameduckManifest.replace(
-    /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/,
-    'sleep:\n                seconds: 10',
-  );
+  const yaml = withPreStopHandler(cleanLameduckManifest, 'sleep:\n                seconds: 10');
   const { findings } = lint(yaml);
   assert.equal(findings.length, 1);
   assert.match(findings[0]?.message ?? '', /less the preStop sleep of 10 s, leaves 35 s/);
@@ -206,12 +204,13 @@ test('two containers that need more time: one grace period, the longest, fits bo
 });
 
 test('a sleep past the grace period before a lameduck app: both settings fixed in one pass', () => {
-  const yaml = cleanLameduckManifest
-    .replace('terminationGracePeriodSeconds: 45', 'terminationGracePeriodSeconds: 10')
-    .replace(
-      /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/,
-      'exec:\n                command: [sleep, "15"]',
-    );
+  const yaml = withPreStopHandler(
+    cleanLameduckManifest.replace(
+      'terminationGracePeriodSeconds: 45',
+      'terminationGracePeriodSeconds: 10',
+    ),
+    'exec:\n                command: [sleep, "15"]',
+  );
   const { findings, manifests } = lint(yaml);
   const fixed = applyFixes(findings, manifests)['app.yaml'] ?? '';
   assert.match(fixed, /terminationGracePeriodSeconds: 27\n/);
