@@ -3,29 +3,7 @@
  * (no channelz server needs to listen): for benchmarks that ask when a client stopped sending
  * to a server.
  */
-import { getChannelzHandlers, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
-
-const channelz = getChannelzHandlers();
-
-/**
- * Calls a channelz handler in this process. The handlers read nothing of the call but
- * `call.request`, so a stand-in call is enough; no channelz server needs to listen.
- */
-function callChannelz<Request, Response>(
-  handler: handleUnaryCall<Request, Response>,
-  request: Request,
-): Promise<Response | undefined> {
-  return new Promise((resolve) => {
-    handler({ request } as unknown as ServerUnaryCall<Request, Response>, (error, value) => {
-      resolve(error === null ? (value ?? undefined) : undefined);
-    });
-  });
-}
-
-/** Channelz counters are int64: number, decimal string or Long. */
-function toNumber(value: { toString(): string } | undefined | null): number {
-  return value === undefined || value === null ? 0 : Number(value.toString());
-}
+import { callChannelz, channelz, channelzNumber as toNumber } from '../test/helpers/channelz.js';
 
 /** What channelz says of one subchannel (one server address of one channel). */
 interface SubchannelCalls {

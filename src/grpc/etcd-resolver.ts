@@ -82,7 +82,8 @@ export function defaultEtcdServiceConfig(
  * 1 s and 1 s, detection took up to 2 s and the deadline came first for a few calls.
  * grpc-js servers accept these pings; grpc-go and C-core servers refuse them (GOAWAY
  * too_many_pings, after which grpc-js doubles the interval) unless they allow them: grpc-go with
- * `keepalive.EnforcementPolicy{MinTime: 500 * time.Millisecond, PermitWithoutStream: true}`,
+ * `keepalive.EnforcementPolicy{MinTime: 400 * time.Millisecond, PermitWithoutStream: true}` (below
+ * 500 ms, for timer jitter; test/grpc/go-interop.test.ts checks it),
  * C-core with `grpc.http2.min_ping_interval_without_data_ms` ≤ 500 and
  * `grpc.keepalive_permit_without_calls` = 1.
  */

@@ -72,6 +72,27 @@ describe('lifecycle', () => {
     );
   });
 
+  test('start() refuses a shortest lame-duck wait that lame-duck work may outlast', async () => {
+    const log: string[] = [];
+    const deregistration = (ms: number) =>
+      recorder(log, 'etcd', {
+        enterLameDuck: () => {},
+        lameDuckWorkLimit: { ms, option: 'callTimeoutMs' },
+      } as Partial<Participant>);
+    const refused = setup({ minLameDuckMs: 1000 }).life.add(deregistration(1000));
+    await assert.rejects(refused.start(), (e: LameduckError) => {
+      assert.equal(e.code, 'invalid_config');
+      assert.match(e.message, /minLameDuckMs \(LAMEDUCK_MIN_LAME_DUCK_MS\) is 1000 ms/);
+      assert.match(e.message, /'etcd's callTimeoutMs of 1000 ms/);
+      return true;
+    });
+    assert.equal(refused.phase.kind, 'created');
+    assert.deepEqual(log, [], 'nothing started');
+    const accepted = setup({ minLameDuckMs: 1000 }).life.add(deregistration(999));
+    await accepted.start();
+    assert.equal(accepted.phase.kind, 'serving');
+  });
+
   test('add() refuses a second participant with the same name', () => {
     const { life } = setup();
     life.add(recorder([], 'grpc'));

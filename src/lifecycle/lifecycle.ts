@@ -324,6 +324,7 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
       return () => listeners.delete(listener);
     },
     async start() {
+      checkLameDuckWorkLimits(participants, config);
       moveTo({ kind: 'starting', startedAtMs: clock.now() });
       // Resolves false when a participant failed to start.
       startLoop = (async () => {
@@ -401,6 +402,27 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
     },
   };
   return life;
+}
+
+/**
+ * Refuses a shortest lame-duck wait that a participant's lame-duck work (an etcd deregistration
+ * bounded by its call timeout) may outlast: that work would be cut off, and callers would still
+ * find the instance while it drains.
+ */
+function checkLameDuckWorkLimits(
+  participants: readonly Participant[],
+  config: LifecycleConfig,
+): void {
+  for (const p of participants.filter(isLameDuckAware)) {
+    const limit = p.lameDuckWorkLimit;
+    if (limit === undefined || config.minLameDuckMs > limit.ms) continue;
+    throw new LameduckError(
+      'invalid_config',
+      `lifecycle: minLameDuckMs (LAMEDUCK_MIN_LAME_DUCK_MS) is ${config.minLameDuckMs} ms, not above ` +
+        `participant '${p.name}'s ${limit.option} of ${limit.ms} ms: its lame-duck work must end ` +
+        `inside the shortest lame-duck wait; raise minLameDuckMs or lower ${limit.option}`,
+    );
+  }
 }
 
 function resolveOrThrow(

@@ -59,6 +59,12 @@ export interface LameDuckAware {
    * shutdown budget's; work that cannot finish before it aborts is abandoned.
    */
   enterLameDuck(signal: AbortSignal): Promise<void> | void;
+  /**
+   * The longest `enterLameDuck` may take, and the option of the participant that sets it (e.g.
+   * `{ ms: 1000, option: 'callTimeoutMs' }`). Lame-duck work still running when the shortest wait
+   * ends is cut off, so the lifecycle refuses to start unless `minLameDuckMs` is above it.
+   */
+  readonly lameDuckWorkLimit?: { readonly ms: number; readonly option: string };
 }
 
 /** A participant that can move established connections away (HTTP/2 and gRPC GOAWAY). */

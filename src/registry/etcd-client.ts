@@ -1,5 +1,12 @@
+import type { CallOptions } from '@grpc/grpc-js';
 import { ConsecutiveBreaker, circuitBreaker, handleWhen, retry } from 'cockatiel';
-import { Etcd3, type IOptions, isRecoverableError } from 'etcd3';
+import {
+  Etcd3,
+  GRPCDeadlineExceededError,
+  GRPCResourceExhastedError,
+  type IOptions,
+  isRecoverableError,
+} from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 
 /** How to reach etcd: a client of yours, or endpoints (and credentials) for one of ours. */
@@ -13,6 +20,12 @@ export type EtcdConnection =
       /** TLS: the CA, and a client certificate for mutual TLS. */
       tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
     };
+
+// etcd3 counts RESOURCE_EXHAUSTED (a reply over the receive limit) as a fault of the member: it
+// retries the same oversized read and opens the breaker, which then fails every other call too.
+// A read that is too large is the reader's to split (prefix-read.ts), not a reason to skip a host.
+const isMemberFault = (error: Error): boolean =>
+  isRecoverableError(error) && !(error instanceof GRPCResourceExhastedError);
 
 // A member that fails three calls in a row is skipped this long, then tried again. etcd3's own
 // default is 5 s, which would keep a registration away for 5 s after etcd came back.
@@ -38,12 +51,12 @@ export function etcdClientOptions(
     },
     faultHandling: {
       host: () =>
-        circuitBreaker(handleWhen(isRecoverableError), {
+        circuitBreaker(handleWhen(isMemberFault), {
           halfOpenAfter: hostBreakMs,
           breaker: new ConsecutiveBreaker(3),
         }),
       // Another member on each retry; the callers bound the whole call themselves.
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: 2 }),
+      global: retry(handleWhen(isMemberFault), { maxAttempts: 2 }),
     },
   };
 }
@@ -59,18 +72,34 @@ export function prepareEtcdClient(connection: EtcdConnection): { create(): Etcd3
 }
 
 /**
- * `work`, or an `unavailable` error naming `what` after `timeoutMs`: etcd3 documents a dial
- * timeout it does not use, so every call is bounded here. The abandoned call settles later,
- * unobserved.
+ * Runs one etcd call under a gRPC deadline `timeoutMs` from now, and rejects with `unavailable`
+ * naming `what` when it passes. The deadline cancels the call on the wire (RST_STREAM), so a call
+ * given up on is not left running: a put or grant that landed late would leave a key or a lease
+ * nobody holds. etcd3 documents a dial timeout it does not use, so every call is bounded here; the
+ * timer is a backstop for a call the library keeps queued past its deadline.
  */
-export function boundEtcdCall<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  work.catch(() => {});
+export function boundEtcdCall<T>(
+  call: (options: CallOptions) => PromiseLike<T>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const expired = () => new LameduckError('unavailable', `etcd: ${what} took over ${timeoutMs} ms`);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new LameduckError('unavailable', `etcd: ${what} took over ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => reject(expired()), timeoutMs);
   });
+  const work = Promise.resolve()
+    .then(() => call({ deadline: Date.now() + timeoutMs }))
+    .catch((error: unknown) => {
+      throw isDeadlineExceeded(error) ? expired() : error;
+    });
+  work.catch(() => {});
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function isDeadlineExceeded(error: unknown): boolean {
+  return (
+    error instanceof GRPCDeadlineExceededError ||
+    (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 4)
+  );
 }

@@ -9,7 +9,13 @@ import type {
   ServingAware,
 } from '../lifecycle/participant.js';
 import { boundEtcdCall, type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
-import { parseHostPort, type RegistryFormat, registryCodec, registryFormats } from './formats.js';
+import {
+  parseHostPort,
+  type RegistryFormat,
+  type RegistryMetadata,
+  registryCodec,
+  registryFormats,
+} from './formats.js';
 
 /** Options of {@link etcdRegistration}. */
 export interface EtcdRegistrationOptions {
@@ -22,8 +28,13 @@ export interface EtcdRegistrationOptions {
    * at start, `() => \`${podIp}:${grpcDrain.port}\``). Required.
    */
   address: string | (() => string);
-  /** Metadata written with the address, in formats that carry it. Default: `{}`. */
-  metadata: Record<string, unknown>;
+  /**
+   * Metadata written with the address, in a shape the format's Go readers survive: a string,
+   * number or boolean for `'etcd-naming'` (grpc-go callers panic on an object or array there);
+   * an object of strings for `'kratos'`; none for `'go-zero'`. Other shapes are refused with
+   * `invalid_config`. Default: none.
+   */
+  metadata: RegistryMetadata | undefined;
   /** The key/value format. Default: `'etcd-naming'`. */
   format: RegistryFormat;
   /**
@@ -47,7 +58,7 @@ export interface EtcdRegistrationOptions {
 /** Defaults of {@link EtcdRegistrationOptions}. */
 export const etcdRegistrationDefaults = {
   name: 'etcd-registration',
-  metadata: {},
+  metadata: undefined,
   format: 'etcd-naming',
   leaseTtlSeconds: 10,
   instanceId: undefined,
@@ -73,6 +84,9 @@ function validate(options: EtcdRegistrationOptions): void {
   }
   if (!registryFormats.includes(options.format)) {
     problems.push(`format must be one of ${registryFormats.join(', ')}, got '${options.format}'`);
+  } else {
+    const metadata = registryCodec(options.format).checkMetadata(options.metadata);
+    if (!metadata.ok) problems.push(metadata.error.rawMessage);
   }
   if (!Number.isInteger(options.leaseTtlSeconds) || options.leaseTtlSeconds < 2) {
     problems.push(`leaseTtlSeconds must be a whole number >= 2, got ${options.leaseTtlSeconds}`);
@@ -129,6 +143,13 @@ export function etcdRegistration(
     const address = typeof config.address === 'function' ? config.address() : config.address;
     const checked = parseHostPort(address);
     if (!checked.ok) throw checked.error;
+    // Callers dial the address as written: a wildcard would send them to themselves.
+    if (['0.0.0.0', '::'].includes(checked.value.host)) {
+      throw new LameduckError(
+        'invalid_config',
+        `etcd registration: address '${address}' is a wildcard; register the address callers dial (the pod IP)`,
+      );
+    }
     return address;
   };
   const log = (level: 'info' | 'warn', event: string, fields: Record<string, unknown> = {}) =>
@@ -149,7 +170,7 @@ export function etcdRegistration(
   const revokeQuietly = (stale: Lease | undefined): Promise<void> =>
     stale === undefined
       ? Promise.resolve()
-      : boundEtcdCall(stale.revoke(), callTimeoutMs, 'lease revoke').then(
+      : boundEtcdCall((call) => stale.revoke(call), callTimeoutMs, 'lease revoke').then(
           () => undefined,
           () => undefined,
         );
@@ -178,24 +199,28 @@ export function etcdRegistration(
 
   const attempt = async (): Promise<void> => {
     if (state !== 'registering' || client === undefined) return;
-    const current = client.lease(leaseTtlSeconds, { autoKeepAlive: true });
+    // The grant starts here, under its own deadline; keepalives carry none.
+    const current = client.lease(leaseTtlSeconds, {
+      autoKeepAlive: true,
+      deadline: Date.now() + callTimeoutMs,
+    });
     current.on('lost', (error) => onLost(current, error.message));
     try {
       const address = addressNow();
-      const leaseId = await boundEtcdCall(current.grant(), callTimeoutMs, 'lease grant');
+      const leaseId = await boundEtcdCall(() => current.grant(), callTimeoutMs, 'lease grant');
       const record = codec.encode(
         service,
         { address, metadata: config.metadata },
         { leaseId, id: config.instanceId ?? `${hostname()}-${address}` },
       );
       await boundEtcdCall(
-        Promise.resolve(current.put(record.key).value(record.value)),
+        (call) => current.put(record.key).value(record.value).options(call),
         callTimeoutMs,
         'put',
       );
       if (state !== 'registering') {
         // Lame duck began meanwhile: take the key back at once.
-        await boundEtcdCall(current.revoke(), callTimeoutMs, 'lease revoke').catch(() => {});
+        await revokeQuietly(current);
         dropLease(current);
         return;
       }
@@ -239,6 +264,7 @@ export function etcdRegistration(
       state = 'registering';
       void attempt();
     },
+    lameDuckWorkLimit: { ms: callTimeoutMs, option: 'callTimeoutMs' },
     async enterLameDuck() {
       const current = lease;
       const stranded = strandedLease;
@@ -254,7 +280,7 @@ export function etcdRegistration(
       clearTimeout(lossTimer);
       try {
         await Promise.all([
-          boundEtcdCall(current.revoke(), callTimeoutMs, 'lease revoke'),
+          boundEtcdCall((call) => current.revoke(call), callTimeoutMs, 'lease revoke'),
           revokeQuietly(stranded),
         ]);
         log('info', 'deregistered');

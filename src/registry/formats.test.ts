@@ -1,27 +1,54 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseHostPort, registryCodec, registryFormats } from './formats.js';
+import { parseHostPort, type RegistryFormat, registryCodec, registryFormats } from './formats.js';
 
-const endpoint = { address: '10.0.0.7:50051', metadata: { zone: 'a' } };
+const endpoint = { address: '10.0.0.7:50051' };
 const ids = { leaseId: '7587864068988009472', id: 'pod-1' };
 
 test('etcd-naming writes <service>/<addr> with the naming.Update JSON Go reads', () => {
   const codec = registryCodec('etcd-naming');
   const record = codec.encode('echo', endpoint, ids);
   assert.equal(record.key, 'echo/10.0.0.7:50051');
-  assert.deepEqual(JSON.parse(record.value), {
-    Op: 0,
-    Addr: '10.0.0.7:50051',
-    Metadata: { zone: 'a' },
-  });
+  // No Metadata at all: `{}` would be a map in Go, and grpc-go callers panic on it.
+  assert.equal(record.value, '{"Op":0,"Addr":"10.0.0.7:50051"}');
+  assert.equal(
+    codec.encode('echo', { ...endpoint, metadata: 'zone-a' }, ids).value,
+    '{"Op":0,"Addr":"10.0.0.7:50051","Metadata":"zone-a"}',
+  );
   assert.equal(codec.prefix('echo'), 'echo/');
+});
+
+test('each format accepts only the metadata shapes its Go readers survive', () => {
+  const shapes: Record<string, unknown> = {
+    none: undefined,
+    string: 'v1',
+    number: 3,
+    boolean: true,
+    'string object': { zone: 'a' },
+    'mixed object': { zone: 'a', replicas: 3 },
+    'empty object': {},
+    array: ['a'],
+    null: null,
+    'not finite': Number.NaN,
+  };
+  const accepted = (format: RegistryFormat) =>
+    Object.entries(shapes)
+      .filter(([, metadata]) => registryCodec(format).checkMetadata(metadata).ok)
+      .map(([name]) => name);
+  assert.deepEqual(accepted('etcd-naming'), ['none', 'string', 'number', 'boolean']);
+  assert.deepEqual(accepted('kratos'), ['none', 'string object', 'empty object']);
+  assert.deepEqual(accepted('go-zero'), ['none']);
 });
 
 test('etcd-naming reads etcd 3.5 endpoints (no Op), deletions (Op 1) and refuses the rest', () => {
   const codec = registryCodec('etcd-naming');
   assert.deepEqual(codec.decode('echo/a', '{"Addr":"1.2.3.4:80","Metadata":null}'), {
     ok: true,
-    value: { op: 'add', endpoint: { address: '1.2.3.4:80', metadata: {} } },
+    value: { op: 'add', endpoint: { address: '1.2.3.4:80' } },
+  });
+  assert.deepEqual(codec.decode('echo/a', '{"Addr":"1.2.3.4:80","Metadata":{"w":1}}'), {
+    ok: true,
+    value: { op: 'add', endpoint: { address: '1.2.3.4:80', metadata: { w: 1 } } },
   });
   assert.deepEqual(codec.decode('echo/a', '{"Op":1,"Addr":"1.2.3.4:80"}'), {
     ok: true,
@@ -48,7 +75,7 @@ test('go-zero writes <service>/<leaseID> with host:port', () => {
   });
   assert.deepEqual(codec.decode('echo.rpc/1', '[::1]:8080'), {
     ok: true,
-    value: { op: 'add', endpoint: { address: '[::1]:8080', metadata: {} } },
+    value: { op: 'add', endpoint: { address: '[::1]:8080' } },
   });
   assert.equal(codec.decode('echo.rpc/1', 'http://x:1').ok, false);
   assert.equal(codec.decode('echo.rpc/1', '1.2.3.4:99999').ok, false);
@@ -75,7 +102,7 @@ test('kratos writes /microservices/<name>/<id> with a ServiceInstance and grpc:/
       'k',
       '{"id":"x","endpoints":["http://10.0.0.7:8000","grpc://10.0.0.7:9000?isSecure=false"]}',
     ),
-    { ok: true, value: { op: 'add', endpoint: { address: '10.0.0.7:9000', metadata: {} } } },
+    { ok: true, value: { op: 'add', endpoint: { address: '10.0.0.7:9000' } } },
   );
   assert.equal(codec.decode('k', '{"endpoints":["http://10.0.0.7:8000"]}').ok, false);
 });

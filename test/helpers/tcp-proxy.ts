@@ -21,9 +21,10 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     const upstream = net.connect(Number(port), hostname);
     upstreams.add(upstream);
     sockets.add(client).add(upstream);
-    if (holding) upstream.pause();
     client.pipe(upstream);
     upstream.pipe(client);
+    // After pipe(), which resumes its source: a connection made while holding is held too.
+    if (holding) upstream.pause();
     const forget = () => {
       upstreams.delete(upstream);
       sockets.delete(client);

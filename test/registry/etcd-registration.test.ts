@@ -9,6 +9,8 @@
  * 3b. A loss etcd never saw (its replies held back while the keepalives reach it): once the
  *    instance is registered again, the old lease is revoked, so go-zero's key naming the old
  *    lease does not linger as a second entry until it expires.
+ * 3c. An etcd call that callTimeoutMs gives up on is cancelled (its deadline ends it), not left
+ *    running.
  * 4. etcd unreachable at shutdown: the revoke gives up within callTimeoutMs; the shutdown goes on.
  * 5. Each format is written in the shape the Go code expects, as etcdctl reads it.
  * 6. Bad options are refused, naming the setting.
@@ -19,8 +21,9 @@ import { Etcd3 } from 'etcd3';
 import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
 import type { LameduckError } from '../../src/index.js';
 import { etcdRegistration } from '../../src/registry/etcd-registration.js';
-import type { RegistryFormat } from '../../src/registry/formats.js';
+import type { RegistryFormat, RegistryMetadata } from '../../src/registry/formats.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
+import { channelCalls } from '../helpers/channelz.js';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { registrationLifecycle } from '../helpers/registration-lifecycle.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -34,6 +37,7 @@ async function setup(
     etcd?: LocalEtcd;
     /** Where the client connects instead of etcd's own endpoints (a proxy). */
     endpoints?: string[];
+    metadata?: RegistryMetadata;
   } = {},
 ) {
   const etcd = options.etcd ?? (await startLocalEtcd());
@@ -43,7 +47,7 @@ async function setup(
     endpoints: options.endpoints ?? etcd.endpoints,
     service: 'echo',
     address: '127.0.0.1:50051',
-    metadata: { zone: 'a' },
+    metadata: options.metadata,
     format: options.format ?? 'etcd-naming',
     leaseTtlSeconds: options.leaseTtlSeconds ?? 2,
     instanceId: 'pod-1',
@@ -62,7 +66,7 @@ test('registers when serving, gates readiness, and lame duck revokes the lease',
   assert.equal(registration.registeredKey, 'echo/127.0.0.1:50051');
   assert.equal(
     await etcdctl(etcd, 'get', 'echo/127.0.0.1:50051', '--print-value-only'),
-    '{"Op":0,"Addr":"127.0.0.1:50051","Metadata":{"zone":"a"}}\n',
+    '{"Op":0,"Addr":"127.0.0.1:50051"}\n',
   );
   await life.lameDuckOver();
   assert.equal(await etcdctl(etcd, 'get', '--prefix', 'echo/'), '');
@@ -151,6 +155,42 @@ test('a loss etcd never saw: the old lease is revoked once registered again', as
   assert.ok(goneAfterMs < 1500, `the old key was gone ${Math.round(goneAfterMs)} ms after`);
 });
 
+test('an etcd call given up on after callTimeoutMs is cancelled, not left running', async (t) => {
+  // 3c. etcd's replies are held: the lease grant times out. Once the registration gives up on
+  // it, no call of its client is still running (channelz: every call started has ended).
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const proxy = await startTcpProxy(etcd.endpoints[0] ?? '');
+  t.after(() => proxy.close());
+  proxy.holdReplies();
+  const logger = createCaptureLogger();
+  const registration = etcdRegistration({
+    endpoints: [proxy.url],
+    service: 'echo',
+    address: '127.0.0.1:50051',
+    callTimeoutMs: 300,
+    retryDelayMs: 60_000,
+    logger,
+  });
+  const life = registrationLifecycle(t, registration, logger);
+  await life.start();
+  const failed = await logger.waitFor((r) => r.event === 'registration-failed');
+  assert.match(String(failed.error), /lease grant took over 300 ms/);
+  const port = new URL(proxy.url).port;
+  const calls = await channelCalls(`:${port}`);
+  assert.ok(calls.started > 0, 'the grant was sent through the proxy');
+  // The deadline ends the call on the client at once; a call left running would end only when
+  // the replies are released, which this test never does.
+  await waitUntil(
+    'every call to have ended',
+    async () => {
+      const now = await channelCalls(`:${port}`);
+      return now.ended === now.started;
+    },
+    1000,
+  );
+});
+
 test('etcd unreachable at shutdown: the revoke gives up in time and the shutdown goes on', async (t) => {
   // 4.
   const { etcd, registration, life, logger } = await setup(t, { leaseTtlSeconds: 10 });
@@ -172,23 +212,44 @@ test('each format is written in the shape the Go code reads back', async (t) => 
   // 5. One etcd, one registration per format.
   const etcd = await startLocalEtcd();
   t.after(() => etcd.stop());
-  const expected: Record<RegistryFormat, (leaseId: string) => [string, string]> = {
-    'etcd-naming': () => [
-      'echo/127.0.0.1:50051',
-      '{"Op":0,"Addr":"127.0.0.1:50051","Metadata":{"zone":"a"}}',
-    ],
-    'go-zero': (leaseId) => [`echo/${leaseId}`, '127.0.0.1:50051'],
-    kratos: () => [
-      '/microservices/echo/pod-1',
-      '{"id":"pod-1","name":"echo","version":"","metadata":{"zone":"a"},"endpoints":["grpc://127.0.0.1:50051"]}',
-    ],
-  };
-  for (const format of Object.keys(expected) as RegistryFormat[]) {
-    const { registration, life, logger } = await setup(t, { format, etcd });
+  // etcd naming without metadata is what Go's own endpoints.Manager writes for a nil Metadata.
+  const cases: Array<{
+    format: RegistryFormat;
+    metadata?: RegistryMetadata;
+    expected: (leaseId: string) => [string, string];
+  }> = [
+    {
+      format: 'etcd-naming',
+      expected: () => ['echo/127.0.0.1:50051', '{"Op":0,"Addr":"127.0.0.1:50051"}'],
+    },
+    {
+      format: 'etcd-naming',
+      metadata: 'zone-a',
+      expected: () => [
+        'echo/127.0.0.1:50051',
+        '{"Op":0,"Addr":"127.0.0.1:50051","Metadata":"zone-a"}',
+      ],
+    },
+    { format: 'go-zero', expected: (leaseId) => [`echo/${leaseId}`, '127.0.0.1:50051'] },
+    {
+      format: 'kratos',
+      metadata: { zone: 'a', version: 'v2' },
+      expected: () => [
+        '/microservices/echo/pod-1',
+        '{"id":"pod-1","name":"echo","version":"v2","metadata":{"zone":"a","version":"v2"},"endpoints":["grpc://127.0.0.1:50051"]}',
+      ],
+    },
+  ];
+  for (const { format, metadata, expected } of cases) {
+    const { registration, life, logger } = await setup(t, {
+      format,
+      etcd,
+      ...(metadata === undefined ? {} : { metadata }),
+    });
     await life.start();
     await registration.whenRegistered();
     const { leaseId } = await logger.waitFor((r) => r.event === 'registered');
-    const [key, value] = expected[format](String(leaseId));
+    const [key, value] = expected(String(leaseId));
     assert.equal(await etcdctl(etcd, 'get', key), `${key}\n${value}\n`, format);
     await life.shutdown();
     assert.equal(await etcdctl(etcd, 'get', key), '', `${format}: revoked at shutdown`);
@@ -208,6 +269,16 @@ test('bad options are refused, naming the setting', () => {
     refused({ format: 'consul' }, /format must be one of etcd-naming, go-zero, kratos/);
     refused({ leaseTtlSeconds: 1 }, /leaseTtlSeconds must be a whole number >= 2/);
     refused({ callTimeoutMs: 0 }, /callTimeoutMs/);
+    refused(
+      { metadata: {} },
+      /metadata for format 'etcd-naming' must be a string, number or boolean, got an object: .*grpc-go callers panic/,
+    );
+    refused({ metadata: ['a'] }, /'etcd-naming' must be .*, got an array/);
+    refused({ metadata: 'v1', format: 'go-zero' }, /'go-zero' cannot be written: .*got a string/);
+    refused(
+      { metadata: { replicas: 3 }, format: 'kratos' },
+      /'kratos' must be an object of strings .*got an object whose 'replicas' is the number 3/,
+    );
     assert.throws(
       () => etcdRegistration({ endpoints: [], service: 'echo', address: '127.0.0.1:1' }),
       /endpoints must list etcd URLs/,
@@ -217,6 +288,8 @@ test('bad options are refused, naming the setting', () => {
       () => badAddress.start(new AbortController().signal),
       /'nohost' is not host:port/,
     );
+    const wildcard = etcdRegistration({ client, service: 'echo', address: '0.0.0.0:50051' });
+    assert.throws(() => wildcard.start(new AbortController().signal), /is a wildcard/);
   } finally {
     client.close();
   }
