@@ -1,13 +1,15 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
-import { boundEtcdCall, type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
 import {
   type RegistryFormat,
   registryCodec,
   registryFormats,
   type ServiceEndpoint,
 } from './formats.js';
+import { type PrefixEntry, readPrefix } from './prefix-read.js';
+import { resyncDelayMs } from './resync-delay.js';
 
 /** Options of {@link etcdDiscovery}. */
 export interface EtcdDiscoveryOptions {
@@ -21,7 +23,8 @@ export interface EtcdDiscoveryOptions {
   retryDelayMs: number;
   /**
    * How often the whole prefix is read again, in case the watch went silent (etcd3 issues #72,
-   * #78). Default: 30000.
+   * #78). Each wait is drawn between 0.8 and 1.2 times this, so that callers started together
+   * (a deployment's pods) do not all read etcd in the same second. Default: 30000.
    */
   resyncIntervalMs: number;
   /** Where discovery events go. Default: JSON lines on stdout. */
@@ -172,7 +175,7 @@ export function etcdDiscovery(
   };
 
   /** Replaces the whole set with a fresh read; true when the addresses differ. */
-  const replaceAll = (kvs: ReadonlyArray<{ key: Buffer; value: Buffer }>): boolean => {
+  const replaceAll = (kvs: readonly PrefixEntry[]): boolean => {
     const before = endpoints;
     byKey.clear();
     keyCountByAddress.clear();
@@ -232,12 +235,14 @@ export function etcdDiscovery(
     loading = true;
     clearTimeout(retryTimer);
     try {
-      const response = await boundEtcdCall(
-        client.getAll().prefix(prefix).exec(),
-        callTimeoutMs,
-        'read of the prefix',
-      );
-      if (replaceAll(response.kvs)) notify();
+      const snapshot = await readPrefix(client, prefix, { callTimeoutMs });
+      for (const key of snapshot.oversizedKeys) {
+        log('warn', 'registry-record-skipped', {
+          key,
+          error: 'its value is larger than a gRPC message may be',
+        });
+      }
+      if (replaceAll(snapshot.entries)) notify();
       if (!loaded) {
         loaded = true;
         log('info', 'discovery-loaded', { instances: endpoints.length });
@@ -245,8 +250,8 @@ export function etcdDiscovery(
         loadedWaiters = [];
         for (const resolve of waiters) resolve();
       }
-      await watchFrom(String(BigInt(response.header.revision) + 1n));
-      retryTimer = setTimeout(() => void load(), resyncIntervalMs);
+      await watchFrom(String(BigInt(snapshot.revision) + 1n));
+      retryTimer = setTimeout(() => void load(), resyncDelayMs(resyncIntervalMs, Math.random));
     } catch (error) {
       if (closed) return;
       log('warn', 'discovery-read-failed', {

@@ -4,10 +4,14 @@
  * 1. Records written with etcdctl in each format are discovered; garbage under the prefix is
  *    skipped with a warning; deletions (key removed, or etcd naming's Op 1) remove the instance.
  * 2. While etcd is down the last known set stays; once it is back, changes reach discovery.
+ * 3. A prefix holding more than one gRPC message (a few large values) is read in pages: the
+ *    instances are found, values too large for one message are skipped with a warning.
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { Etcd3 } from 'etcd3';
 import { startLocalEtcd } from '../../src/etcd/index.js';
+import { etcdClientOptions } from '../../src/registry/etcd-client.js';
 import { etcdDiscovery } from '../../src/registry/etcd-discovery.js';
 import type { RegistryFormat, ServiceEndpoint } from '../../src/registry/formats.js';
 import { createCaptureLogger } from '../helpers/capture-logger.js';
@@ -141,4 +145,47 @@ test('while etcd is down the last known set stays; changes after its return arri
   await member.restart();
   await etcdctl(etcd, 'put', 'echo/10.0.0.2:50051', '{"Op":0,"Addr":"10.0.0.2:50051"}');
   await addressesBecome(discovery, ['10.0.0.1:50051', '10.0.0.2:50051']);
+});
+
+test('a prefix holding more than a gRPC message is read in pages: the instances are found, oversized values skipped', async (t) => {
+  // 3. Five 1 MB values (each within etcd's request limit, 5 MB together: over grpc-js's 4 MiB
+  // receive limit) beside three instances; a second client receives at most 600 kB per message,
+  // so that each 1 MB value alone overflows it and must be stepped over.
+  const etcd = await startLocalEtcd();
+  t.after(() => etcd.stop());
+  const writer = new Etcd3({ hosts: etcd.endpoints });
+  t.after(() => writer.close());
+  const instances = ['10.0.0.1:50051', '10.0.0.2:50051', '10.0.0.3:50051'];
+  for (const [i, address] of instances.entries()) {
+    await writer.put(`echo/${address}`).value(JSON.stringify({ Op: 0, Addr: address }));
+    await writer.put(`echo/${address}-junk-${i}`).value('x'.repeat(1_000_000));
+  }
+  for (const i of [3, 4]) await writer.put(`echo/zz-junk-${i}`).value('x'.repeat(1_000_000));
+
+  const smallReceiver = new Etcd3({
+    ...etcdClientOptions({ endpoints: etcd.endpoints }),
+    grpcOptions: { 'grpc.max_receive_message_length': 600_000 },
+  });
+  t.after(() => smallReceiver.close());
+  for (const connection of [{ endpoints: etcd.endpoints }, { client: smallReceiver }]) {
+    const logger = createCaptureLogger();
+    const discovery = etcdDiscovery({ ...connection, service: 'echo', logger });
+    t.after(() => discovery.close());
+    await discovery.whenLoaded();
+    assert.deepEqual(
+      discovery.endpoints.map((e) => e.address),
+      instances,
+    );
+    const skipped = logger.records
+      .filter((r) => r.event === 'registry-record-skipped')
+      .map((r) => String(r.key))
+      .sort();
+    assert.equal(skipped.length, 5, JSON.stringify(skipped));
+    assert.ok(skipped.every((key) => key.includes('-junk-')));
+    // The watch starts after the paged read: a new instance arrives.
+    await writer.put('echo/10.0.0.4:50051').value('{"Op":0,"Addr":"10.0.0.4:50051"}');
+    await addressesBecome(discovery, [...instances, '10.0.0.4:50051']);
+    await writer.delete().key('echo/10.0.0.4:50051');
+    await addressesBecome(discovery, instances);
+  }
 });
