@@ -7,6 +7,10 @@ command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
 # The gRPC interop tests run a Python client with Debian's python3 and grpcio.
 /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python3-grpcio)
+# The Go interop tests build a grpc-go caller and server from Debian's Go packages (GOPATH mode).
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
+[ -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3/naming ] || missing+=(golang-etcd-server-dev)
+[ -d /usr/share/gocode/src/google.golang.org/grpc ] || missing+=(golang-google-grpc-dev)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

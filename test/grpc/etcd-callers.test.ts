@@ -18,13 +18,10 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
 import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
-import { etcdChannelOptions, registerEtcdResolver } from '../../src/grpc/etcd-resolver.js';
-import { createCaptureLogger } from '../helpers/capture-logger.js';
 import { etcdctl } from '../helpers/etcdctl.js';
-import { decodeEchoReply, echoMethods, encodeEchoRequest } from '../helpers/grpc-echo.js';
-import { startGrpcPods } from '../helpers/grpc-pods.js';
+import { encodeEchoRequest } from '../helpers/grpc-echo.js';
+import { registerEchoResolver, startEtcdEchoLoad, startGrpcPods } from '../helpers/grpc-pods.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 /**
@@ -45,25 +42,13 @@ async function startEtcdFleet(
     LAMEDUCK_GRACE_PERIOD_SECONDS: '10',
     ...extraEnv,
   };
-  const logger = createCaptureLogger();
-  const resolver = registerEtcdResolver({
-    endpoints: etcd.endpoints,
-    idempotentMethods: [{ service: 'lameduck.example.v1.Echo' }],
-    logger,
-  });
-  t.after(() => resolver.close());
+  const logger = registerEchoResolver(t, etcd);
   const pods = await startGrpcPods(t, 3, env);
   await Promise.all(pods.map((pod) => pod.waitForLine((l) => l.event === 'registered')));
-  const load = startGrpcLoad({
-    target: 'etcd:///echo',
-    method: echoMethods.unary,
+  const load = startEtcdEchoLoad(t, {
     request: encodeEchoRequest({ message: 'load', delay_ms: 50 }),
-    pidOf: (bytes) => String(decodeEchoReply(bytes).pid),
     ratePerSecond: 300,
-    deadlineMs: 2000,
-    channelOptions: etcdChannelOptions,
   });
-  t.after(() => load.stop());
   const served = (pid: number) => load.byPid.get(String(pid)) ?? 0;
   await waitUntil('every server to answer', () => pods.every((pod) => served(pod.pid) > 30));
   return { etcd, env, pods, load, served, logger };

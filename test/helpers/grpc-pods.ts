@@ -1,7 +1,9 @@
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
+import { type GrpcLoad, startGrpcLoad } from '../../src/drill/runtime/grpc-load.js';
 import type { Load } from '../../src/drill/runtime/open-loop.js';
+import { etcdChannelOptions, registerEtcdResolver } from '../../src/grpc/etcd-resolver.js';
+import { type CaptureLogger, createCaptureLogger } from './capture-logger.js';
 import { type ChildService, startListeningService } from './child-service.js';
 import { decodeEchoReply, echoMethods, encodeEchoRequest } from './grpc-echo.js';
 import { waitUntil } from './wait-until.js';
@@ -55,5 +57,41 @@ export async function startUnaryLoad(
   await waitUntil('every pod to serve', () =>
     pods.every((pod) => (load.byPid.get(String(pod.pid)) ?? 0) > 30),
   );
+  return load;
+}
+
+/**
+ * lameduck's `etcd:///` resolver (Echo marked idempotent) on `etcd`, with a logger the test can
+ * read, closed after the test.
+ */
+export function registerEchoResolver(t: TestContext, etcd: { endpoints: string[] }): CaptureLogger {
+  const logger = createCaptureLogger();
+  const resolver = registerEtcdResolver({
+    endpoints: etcd.endpoints,
+    idempotentMethods: [{ service: 'lameduck.example.v1.Echo' }],
+    logger,
+  });
+  t.after(() => resolver.close());
+  return logger;
+}
+
+/**
+ * A steady load on `Unary` through `etcd:///echo` with lameduck's client keepalive (2 s
+ * deadline), stopped after the test; needs {@link registerEchoResolver}.
+ */
+export function startEtcdEchoLoad(
+  t: TestContext,
+  options: { request: Buffer; ratePerSecond: number },
+): GrpcLoad {
+  const load = startGrpcLoad({
+    target: 'etcd:///echo',
+    method: echoMethods.unary,
+    request: options.request,
+    pidOf: (bytes) => String(decodeEchoReply(bytes).pid),
+    ratePerSecond: options.ratePerSecond,
+    deadlineMs: 2000,
+    channelOptions: etcdChannelOptions,
+  });
+  t.after(() => load.stop());
   return load;
 }
