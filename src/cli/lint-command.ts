@@ -1,10 +1,17 @@
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { text as readStream } from 'node:stream/consumers';
+import { buffer as readStream } from 'node:stream/consumers';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { LameduckError } from '../errors/lameduck-error.js';
+import { LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { type LintReport, lintManifests } from '../k8s/lint.js';
-import { type LoadedManifest, loadManifest, renderManifest } from '../k8s/manifest-loader.js';
+import {
+  type DecodedManifest,
+  decodeManifest,
+  encodeManifest,
+  type ManifestEncoding,
+} from '../k8s/manifest-encoding.js';
+import { type LoadedManifest, loadManifest } from '../k8s/manifest-loader.js';
+import { renderFixedManifest } from '../k8s/render-fixed-manifest.js';
 import { countBySeverity, formatJson, formatText } from '../k8s/report-format.js';
 import { lintRules } from '../k8s/rules/index.js';
 import { formatSarif } from '../k8s/sarif-format.js';
@@ -35,16 +42,18 @@ function collectRuleIds(value: string, previous: string[]): string[] {
 }
 
 /** Reads `target` (a file, a directory searched for .yaml/.yml/.json, or `-`). */
-async function readTargets(target: string): Promise<Array<{ file: string; text: string }>> {
-  if (target === '-') return [{ file: '-', text: await readStream(process.stdin) }];
+async function readTargets(target: string): Promise<Array<{ file: string } & DecodedManifest>> {
+  if (target === '-') return [{ file: '-', ...decodeManifest(await readStream(process.stdin)) }];
   const info = await stat(target);
-  if (!info.isDirectory()) return [{ file: target, text: await readFile(target, 'utf8') }];
+  if (!info.isDirectory()) return [{ file: target, ...decodeManifest(await readFile(target)) }];
   const entries = await readdir(target, { recursive: true, withFileTypes: true });
   const files = entries
     .filter((entry) => entry.isFile() && manifestExtensions.has(path.extname(entry.name)))
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
-  return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, 'utf8') })));
+  return Promise.all(
+    files.map(async (file) => ({ file, ...decodeManifest(await readFile(file)) })),
+  );
 }
 
 type OutputFormat = 'text' | 'json' | 'sarif';
@@ -93,7 +102,7 @@ export function createLintCommand(version: string): Command {
           'lameduck lint: no manifests given: name files or directories, or pipe them in with -',
         );
       }
-      const { manifests, unreadable } = await readManifests(paths);
+      const { manifests, encodings, unreadable } = await readManifests(paths);
       const lint = () =>
         lintManifests(manifests, {
           rules: lintRules,
@@ -106,10 +115,12 @@ export function createLintCommand(version: string): Command {
       const onDisk = manifests.some((manifest) => manifest.file !== '-');
       const gate = options.dryRun && onDisk ? report : undefined;
       let reportStream: NodeJS.WritableStream = process.stdout;
+      let unfixed = false;
       if (options.fix) {
-        const fixed = applyFixes(report, manifests);
+        const { fixed, refused } = applyFixes(report, manifests, encodings);
+        unfixed = refused;
         const printed = options.dryRun ? fixed : fixed.filter((file) => file.file === '-');
-        for (const file of printed) process.stdout.write(file.text);
+        for (const file of printed) process.stdout.write(file.bytes);
         if (printed.length > 0) reportStream = process.stderr;
         if (!options.dryRun)
           await Promise.all(fixed.filter((f) => f.file !== '-').map(writeAtomically));
@@ -123,7 +134,9 @@ export function createLintCommand(version: string): Command {
         report = lint();
       }
       reportStream.write(formatReport(report, options.format, version));
-      if (unreadable || countBySeverity((gate ?? report).findings).error > 0) process.exitCode = 1;
+      if (unreadable || unfixed || countBySeverity((gate ?? report).findings).error > 0) {
+        process.exitCode = 1;
+      }
     });
 }
 
@@ -134,22 +147,32 @@ const rulesHelp = `\nRules (--disable, or the annotation lameduck.io/ignore):\n$
 
 async function readManifests(paths: readonly string[]) {
   const manifests: LoadedManifest[] = [];
+  const encodings = new Map<string, ManifestEncoding>();
   let unreadable = false;
   for (const target of paths) {
     try {
-      for (const { file, text } of await readTargets(target))
+      for (const { file, text, encoding } of await readTargets(target)) {
         manifests.push(loadManifest(file, text));
+        encodings.set(file, encoding);
+      }
     } catch (error) {
       const reason = LameduckError.from(error).rawMessage;
       process.stderr.write(`lameduck lint: cannot read ${target}: ${reason}\n`);
       unreadable = true;
     }
   }
-  return { manifests, unreadable };
+  return { manifests, encodings, unreadable };
 }
 
-/** Applies every fix and returns the new text of each file a fix changed. */
-function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
+/**
+ * Applies every fix and returns the new text and bytes of each file a fix changed; a file that
+ * cannot take its fixes without other changes is told and left out (`refused`).
+ */
+function applyFixes(
+  report: LintReport,
+  manifests: readonly LoadedManifest[],
+  encodings: ReadonlyMap<string, ManifestEncoding>,
+) {
   const changed = new Set<string>();
   for (const finding of report.findings) {
     if (finding.fix === undefined) continue;
@@ -166,15 +189,34 @@ function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
       );
     }
   }
-  return manifests
-    .filter((manifest) => changed.has(manifest.file))
-    .map((manifest) => ({ file: manifest.file, text: renderManifest(manifest) }));
+  const fixed: Array<{ file: string; text: string; bytes: Uint8Array }> = [];
+  let refused = false;
+  for (const manifest of manifests) {
+    if (!changed.has(manifest.file)) continue;
+    const result = fixedText(manifest, encodings.get(manifest.file) ?? 'utf8');
+    if (result.ok) fixed.push({ file: manifest.file, ...result.value });
+    else {
+      process.stderr.write(`lameduck lint: cannot fix ${manifest.file}: ${result.error}\n`);
+      refused = true;
+    }
+  }
+  return { fixed, refused };
+}
+
+function fixedText(
+  manifest: LoadedManifest,
+  encoding: ManifestEncoding,
+): Result<{ text: string; bytes: Uint8Array }, string> {
+  const text = renderFixedManifest(manifest);
+  if (!text.ok) return text;
+  const bytes = encodeManifest(text.value, encoding);
+  return bytes.ok ? ok({ text: text.value, bytes: bytes.value }) : bytes;
 }
 
 /** Writes beside the file, then renames: a crash never leaves a half-written manifest. */
-async function writeAtomically({ file, text }: { file: string; text: string }): Promise<void> {
+async function writeAtomically({ file, bytes }: { file: string; bytes: Uint8Array }) {
   const temporary = `${file}.lameduck-${process.pid}.tmp`;
-  await writeFile(temporary, text);
+  await writeFile(temporary, bytes);
   await rename(temporary, file);
 }
 
