@@ -1,4 +1,3 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { type LintReport, lintManifests } from '../k8s/lint.js';
@@ -9,6 +8,7 @@ import { countBySeverity, formatJson, formatText } from '../k8s/report-format.js
 import { lintRules } from '../k8s/rules/index.js';
 import { formatSarif } from '../k8s/sarif-format.js';
 import { type ManifestFile, readManifestFiles } from './read-manifest-files.js';
+import { writeManifestFile } from './write-manifest-file.js';
 
 /** The Kubernetes version assumed when `--k8s-version` is not given: the newest we know. */
 export const defaultK8sVersion = '1.35';
@@ -197,20 +197,13 @@ async function writeFixes(fixed: readonly FixedFile[]): Promise<FixedFile[]> {
   const written: FixedFile[] = [];
   for (const file of fixed) {
     try {
-      if (file.file !== '-') await writeAtomically(file);
+      if (file.file !== '-') await writeManifestFile(file.file, file.bytes);
       written.push(file);
     } catch (error) {
       warn(`cannot write ${file.file}: ${LameduckError.from(error).rawMessage}`);
     }
   }
   return written;
-}
-
-/** Writes beside the file, then renames: a crash never leaves a half-written manifest. */
-async function writeAtomically({ file, bytes }: { file: string; bytes: Uint8Array }) {
-  const temporary = `${file}.lameduck-${process.pid}.tmp`;
-  await writeFile(temporary, bytes);
-  await rename(temporary, file);
 }
 
 function formatReport(report: LintReport, format: OutputFormat, version: string): string {
