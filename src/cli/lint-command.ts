@@ -1,18 +1,17 @@
-import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { text as readStream } from 'node:stream/consumers';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { LameduckError } from '../errors/lameduck-error.js';
+import { LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { type LintReport, lintManifests } from '../k8s/lint.js';
-import { type LoadedManifest, loadManifest, renderManifest } from '../k8s/manifest-loader.js';
+import { encodeManifest, type ManifestEncoding } from '../k8s/manifest-encoding.js';
+import { type LoadedManifest, loadManifest } from '../k8s/manifest-loader.js';
+import { renderFixedManifest } from '../k8s/render-fixed-manifest.js';
 import { countBySeverity, formatJson, formatText } from '../k8s/report-format.js';
 import { lintRules } from '../k8s/rules/index.js';
 import { formatSarif } from '../k8s/sarif-format.js';
+import { type ManifestFile, readManifestFiles } from './read-manifest-files.js';
+import { writeManifestFile } from './write-manifest-file.js';
 
 /** The Kubernetes version assumed when `--k8s-version` is not given: the newest we know. */
 export const defaultK8sVersion = '1.35';
-
-const manifestExtensions = new Set(['.yaml', '.yml', '.json']);
 
 function parseK8sVersion(value: string): readonly [number, number] {
   const match = /^v?(\d+)\.(\d+)(?:\.\d+)?$/.exec(value.trim());
@@ -34,19 +33,6 @@ function collectRuleIds(value: string, previous: string[]): string[] {
   return [...previous, ...ids];
 }
 
-/** Reads `target` (a file, a directory searched for .yaml/.yml/.json, or `-`). */
-async function readTargets(target: string): Promise<Array<{ file: string; text: string }>> {
-  if (target === '-') return [{ file: '-', text: await readStream(process.stdin) }];
-  const info = await stat(target);
-  if (!info.isDirectory()) return [{ file: target, text: await readFile(target, 'utf8') }];
-  const entries = await readdir(target, { recursive: true, withFileTypes: true });
-  const files = entries
-    .filter((entry) => entry.isFile() && manifestExtensions.has(path.extname(entry.name)))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
-  return Promise.all(files.map(async (file) => ({ file, text: await readFile(file, 'utf8') })));
-}
-
 type OutputFormat = 'text' | 'json' | 'sarif';
 
 interface LintCommandOptions {
@@ -55,13 +41,15 @@ interface LintCommandOptions {
   disable: string[];
   fix: boolean;
   dryRun: boolean;
+  allowEmpty: boolean;
 }
 
 /**
  * `lameduck lint`: checks Kubernetes manifests for the mistakes that drop requests at shutdown.
  * With `--fix`, applies the safe fixes (in place, or to standard output with `--dry-run` or for
- * standard input) and reports what is left. Exit code 1 when an error finding remains or a file
- * cannot be read, 0 otherwise.
+ * standard input), changing no byte outside their edits, and reports what is left. Exit code 1
+ * when an error finding remains or a file cannot be read, fixed or written; else 2 when no
+ * workload was found (unless `--allow-empty`); else 0.
  */
 export function createLintCommand(version: string): Command {
   return new Command('lint')
@@ -85,6 +73,7 @@ export function createLintCommand(version: string): Command {
     )
     .option('--fix', 'apply the safe fixes to the files, keeping comments', false)
     .option('--dry-run', 'with --fix: print the fixed manifests instead of writing them', false)
+    .option('--allow-empty', 'exit 0, not 2, when the paths hold no workload', false)
     .addHelpText('after', rulesHelp)
     .action(async (paths: string[], options: LintCommandOptions, command: Command) => {
       // With no paths, `-` is implied: refuse to wait on a terminal for YAML nobody is typing.
@@ -93,7 +82,8 @@ export function createLintCommand(version: string): Command {
           'lameduck lint: no manifests given: name files or directories, or pipe them in with -',
         );
       }
-      const { manifests, unreadable } = await readManifests(paths);
+      const { files, unreadable } = await readManifestFiles(paths, warn);
+      const manifests = files.map((file) => loadManifest(file.file, file.text));
       const lint = () =>
         lintManifests(manifests, {
           rules: lintRules,
@@ -106,24 +96,29 @@ export function createLintCommand(version: string): Command {
       const onDisk = manifests.some((manifest) => manifest.file !== '-');
       const gate = options.dryRun && onDisk ? report : undefined;
       let reportStream: NodeJS.WritableStream = process.stdout;
+      let unfixed = false;
       if (options.fix) {
-        const fixed = applyFixes(report, manifests);
+        const { fixed, refused } = applyFixes(report, files, manifests);
         const printed = options.dryRun ? fixed : fixed.filter((file) => file.file === '-');
-        for (const file of printed) process.stdout.write(file.text);
+        for (const file of printed) process.stdout.write(file.bytes);
         if (printed.length > 0) reportStream = process.stderr;
-        if (!options.dryRun)
-          await Promise.all(fixed.filter((f) => f.file !== '-').map(writeAtomically));
+        const written = options.dryRun ? fixed : await writeFixes(fixed);
+        unfixed = refused || written.length < fixed.length;
         // What is left: every file linted again, the fixed ones as they are now (a Service or
         // ConfigMap in a file no fix touched still matters to the workloads of the others).
-        const fixedText = new Map(fixed.map((file) => [file.file, file.text]));
-        for (const [index, manifest] of manifests.entries()) {
-          const text = fixedText.get(manifest.file);
-          if (text !== undefined) manifests[index] = loadManifest(manifest.file, text);
-        }
+        for (const { index, file, text } of written) manifests[index] = loadManifest(file, text);
         report = lint();
       }
       reportStream.write(formatReport(report, options.format, version));
-      if (unreadable || countBySeverity((gate ?? report).findings).error > 0) process.exitCode = 1;
+      // A CI step pointed at the wrong place must not pass on nothing.
+      const empty = report.workloadCount === 0 && !options.allowEmpty;
+      if (empty) {
+        const names = paths.map((name) => (name === '-' ? 'standard input' : name)).join(', ');
+        warn(`no workload found in ${names}: nothing was checked (--allow-empty accepts that)`);
+      }
+      if (unreadable || unfixed || countBySeverity((gate ?? report).findings).error > 0) {
+        process.exitCode = 1;
+      } else if (empty) process.exitCode = 2;
     });
 }
 
@@ -132,24 +127,28 @@ const rulesHelp = `\nRules (--disable, or the annotation lameduck.io/ignore):\n$
   .map((rule) => `  ${rule.id.padEnd(29)} ${rule.severity.padEnd(8)} ${rule.summary}`)
   .join('\n')}\n`;
 
-async function readManifests(paths: readonly string[]) {
-  const manifests: LoadedManifest[] = [];
-  let unreadable = false;
-  for (const target of paths) {
-    try {
-      for (const { file, text } of await readTargets(target))
-        manifests.push(loadManifest(file, text));
-    } catch (error) {
-      const reason = LameduckError.from(error).rawMessage;
-      process.stderr.write(`lameduck lint: cannot read ${target}: ${reason}\n`);
-      unreadable = true;
-    }
-  }
-  return { manifests, unreadable };
+function warn(message: string): void {
+  process.stderr.write(`lameduck lint: ${message}\n`);
 }
 
-/** Applies every fix and returns the new text of each file a fix changed. */
-function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
+/** A file's text after its fixes, and its bytes in the file's encoding. */
+interface FixedFile {
+  /** Its index among the files read. */
+  index: number;
+  file: string;
+  text: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Applies every fix and returns each file a fix changed, as it is now; a file that cannot take
+ * its fixes without other changes is told and left out (`refused`).
+ */
+function applyFixes(
+  report: LintReport,
+  files: readonly ManifestFile[],
+  manifests: readonly LoadedManifest[],
+): { fixed: FixedFile[]; refused: boolean } {
   const changed = new Set<string>();
   for (const finding of report.findings) {
     if (finding.fix === undefined) continue;
@@ -161,21 +160,50 @@ function applyFixes(report: LintReport, manifests: readonly LoadedManifest[]) {
       // its finding stays in the report.
       const reason = LameduckError.from(error).rawMessage;
       const { file, line } = finding.location;
-      process.stderr.write(
-        `lameduck lint: cannot fix ${finding.ruleId} at ${file}:${line} (${finding.fix.description}): ${reason}\n`,
+      warn(
+        `cannot fix ${finding.ruleId} at ${file}:${line} (${finding.fix.description}): ${reason}`,
       );
     }
   }
-  return manifests
-    .filter((manifest) => changed.has(manifest.file))
-    .map((manifest) => ({ file: manifest.file, text: renderManifest(manifest) }));
+  const fixed: FixedFile[] = [];
+  let refused = false;
+  for (const [index, manifest] of manifests.entries()) {
+    if (!changed.has(manifest.file)) continue;
+    const result = fixedText(manifest, files[index]?.encoding ?? 'utf8');
+    if (result.ok) fixed.push({ index, file: manifest.file, ...result.value });
+    else {
+      warn(`cannot fix ${manifest.file}: ${result.error}`);
+      refused = true;
+    }
+  }
+  return { fixed, refused };
 }
 
-/** Writes beside the file, then renames: a crash never leaves a half-written manifest. */
-async function writeAtomically({ file, text }: { file: string; text: string }): Promise<void> {
-  const temporary = `${file}.lameduck-${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, file);
+function fixedText(
+  manifest: LoadedManifest,
+  encoding: ManifestEncoding,
+): Result<{ text: string; bytes: Uint8Array }, string> {
+  const text = renderFixedManifest(manifest);
+  if (!text.ok) return text;
+  const bytes = encodeManifest(text.value, encoding);
+  return bytes.ok ? ok({ text: text.value, bytes: bytes.value }) : bytes;
+}
+
+/**
+ * Writes the fixed files (standard input's is printed instead) and returns those written; why
+ * the others could not be is told.
+ */
+async function writeFixes(fixed: readonly FixedFile[]): Promise<FixedFile[]> {
+  const written: FixedFile[] = [];
+  for (const file of fixed) {
+    try {
+      if (file.file !== '-') await writeManifestFile(file.file, file.bytes);
+      written.push(file);
+    } catch (error) {
+      warn(`cannot write ${file.file}: ${LameduckError.from(error).rawMessage}`);
+    }
+  }
+  return written;
 }
 
 function formatReport(report: LintReport, format: OutputFormat, version: string): string {

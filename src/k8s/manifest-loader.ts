@@ -166,7 +166,7 @@ function collectObjects(
 /**
  * The manifest's documents as text again, with every edit made to them since loading, in the
  * file's own style as far as it can be read: JSON stays JSON (several objects become a `List`),
- * block sequences stay indented under their key (`key:\n  - a`) or not (`key:\n- a`, as
+ * mappings keep their indentation step, block sequences stay indented under their key (`key:\n  - a`) or not (`key:\n- a`, as
  * `kubectl` writes them), flow collections keep their padding (`{ a: 1 }` or `{a: 1}`), long
  * strings are not folded, and CRLF line ends stay.
  */
@@ -177,12 +177,16 @@ export function renderManifest(manifest: LoadedManifest): string {
 }
 
 function renderYaml({ text, documents }: LoadedManifest): string {
+  // The step from a key to the keys of its mapping below (`a:\n    b: 1` is 4), 2 by default.
+  const indent = /^( *)[^\s#-][^\n]*:\r?\n\1( +)[^\s#-]/m.exec(text)?.[2]?.length ?? 2;
   const indentSeq = !/^( *)[^\s#-][^\n]*:\r?\n\1- /m.test(text);
   const padded = text.match(/[[{] [^\s\]}]/g)?.length ?? 0;
   const tight = text.match(/[[{][^\s\]}[{]/g)?.length ?? 0;
   const flowCollectionPadding = padded > 0 || tight === 0;
   return documents
-    .map((document) => document.toString({ indentSeq, flowCollectionPadding, lineWidth: 0 }))
+    .map((document) =>
+      document.toString({ indent, indentSeq, flowCollectionPadding, lineWidth: 0 }),
+    )
     .join('');
 }
 

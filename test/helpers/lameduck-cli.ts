@@ -10,19 +10,33 @@ export interface CliRun {
   stderr: string;
 }
 
+/** How {@link runLameduckCli} runs the CLI. */
+export interface CliRunOptions {
+  /**
+   * Without the privileges that let root write any file: as root, the CLI runs with every
+   * capability dropped (`setpriv --bounding-set=-all`), so the mode bits bind it as they bind any
+   * user, while it can still read the checkout wherever it is. Default: false.
+   */
+  unprivileged?: boolean;
+}
+
 /** Runs `lameduck <args>` (from source, through tsx) with `stdin` as its input; bounded to 30 s. */
-export function runLameduckCli(args: readonly string[], stdin = ''): Promise<CliRun> {
+export function runLameduckCli(
+  args: readonly string[],
+  stdin = '',
+  options: CliRunOptions = {},
+): Promise<CliRun> {
+  const command = [process.execPath, '--import', 'tsx', cliPath, ...args];
+  if (options.unprivileged === true && process.getuid?.() === 0) {
+    command.unshift('setpriv', '--bounding-set=-all', '--');
+  }
+  const [file = '', ...rest] = command;
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      ['--import', 'tsx', cliPath, ...args],
-      { timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : undefined;
-        if (code === undefined) reject(error ?? new Error('lameduck CLI: no exit code'));
-        else resolve({ code, stdout, stderr });
-      },
-    );
+    const child = execFile(file, rest, { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : undefined;
+      if (code === undefined) reject(error ?? new Error('lameduck CLI: no exit code'));
+      else resolve({ code, stdout, stderr });
+    });
     child.stdin?.end(stdin);
   });
 }

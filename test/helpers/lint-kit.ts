@@ -1,4 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { lintManifests } from '../../src/k8s/lint.js';
 import type { Finding, LintRule } from '../../src/k8s/lint-rule.js';
 import {
@@ -39,6 +43,19 @@ export const cleanLameduckManifest = readFileSync(
   new URL('../../examples/k8s/passport.yaml', import.meta.url),
   'utf8',
 );
+
+/**
+ * {@link cleanLameduckManifest} with an app that takes 60 s to shut down in a 45 s grace period:
+ * one `shutdown-budget` error, whose fix gives back {@link cleanLameduckManifest}.
+ */
+export const overBudgetManifest = cleanLameduckManifest.replace('value: "45"', 'value: "60"');
+
+/** A new temporary directory, removed (with what the test left in it) when the test ends. */
+export async function lintTempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lameduck-lint-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** lameduck's httpGet preStop hook in {@link cleanLameduckManifest}, from its `httpGet:` key. */
 const lameduckHook = /httpGet:\n {16}path: \/lameduck\/prestop\n {16}port: 9901/;

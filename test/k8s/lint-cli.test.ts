@@ -5,16 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ajvDraft04 from 'ajv-draft-04';
 import ajvFormats from 'ajv-formats';
 import { runLameduckCli } from '../helpers/lameduck-cli.js';
-import { cleanLameduckManifest } from '../helpers/lint-kit.js';
+import { cleanLameduckManifest, lintTempDir, overBudgetManifest } from '../helpers/lint-kit.js';
 
 const incident = 'examples/k8s/incident/vip-passport.yaml';
 const recommended = 'examples/k8s/passport.yaml';
@@ -28,12 +27,6 @@ function lineOf(text: string, needle: string): number {
 interface JsonReport {
   workloadCount: number;
   findings: Array<{ ruleId: string; severity: string; location: { file: string; line: number } }>;
-}
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'lameduck-lint-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 test('the incident manifest gets the findings that explain its dropped requests; exit 1', async () => {
@@ -55,9 +48,9 @@ test('the recommended manifest passes every rule; exit 0', async () => {
 });
 
 test('SARIF output validates against the SARIF 2.1.0 schema', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await lintTempDir(t);
   const overBudget = path.join(dir, 'over-budget.yaml');
-  await writeFile(overBudget, cleanLameduckManifest.replace('value: "45"', 'value: "60"'));
+  await writeFile(overBudget, overBudgetManifest);
   const run = await runLameduckCli([
     'lint',
     '--format',
@@ -80,7 +73,7 @@ test('SARIF output validates against the SARIF 2.1.0 schema', async (t) => {
 });
 
 test('a file that is not YAML, or not Kubernetes, is reported with its line; the others are still linted', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await lintTempDir(t);
   await writeFile(
     path.join(dir, 'broken.yaml'),
     'apiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n',
@@ -122,10 +115,8 @@ test('standard input: `helm template` output piped in, fixed through --fix --dry
 });
 
 test('--fix --dry-run prints fixed manifests that lint clean and keep their comments', async (t) => {
-  const dir = await tempDir(t);
-  const broken = cleanLameduckManifest
-    .replace('value: "45"', 'value: "60"')
-    .replace(/---\napiVersion: policy\/v1[\s\S]*$/, '');
+  const dir = await lintTempDir(t);
+  const broken = overBudgetManifest.replace(/---\napiVersion: policy\/v1[\s\S]*$/, '');
   const file = path.join(dir, 'app.yaml');
   await writeFile(file, broken);
   const run = await runLameduckCli(['lint', '--fix', '--dry-run', file]);
@@ -140,9 +131,9 @@ test('--fix --dry-run prints fixed manifests that lint clean and keep their comm
 });
 
 test('--fix rewrites the file in place and reports what is left', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await lintTempDir(t);
   const file = path.join(dir, 'app.yaml');
-  await writeFile(file, cleanLameduckManifest.replace('value: "45"', 'value: "60"'));
+  await writeFile(file, overBudgetManifest);
   const run = await runLameduckCli(['lint', '--fix', file]);
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.equal(await readFile(file, 'utf8'), cleanLameduckManifest);
@@ -151,7 +142,7 @@ test('--fix rewrites the file in place and reports what is left', async (t) => {
 test('--fix writes the workload’s file when the finding points into another file', async (t) => {
   // The grace setting comes from a ConfigMap in its own file: the finding points there, the
   // fix overrides it in the Deployment's container, and only the Deployment's file changes.
-  const dir = await tempDir(t);
+  const dir = await lintTempDir(t);
   const appFile = path.join(dir, 'app.yaml');
   const envFile = path.join(dir, 'env.yaml');
   const app = cleanLameduckManifest
@@ -179,9 +170,8 @@ test('--fix writes the workload’s file when the finding points into another fi
 
 test('after --fix every file is linted again, not only the ones the fixes changed', async (t) => {
   // The Deployment's file gets a fix; the Service's, with an error no fix can remove, does not.
-  const dir = await tempDir(t);
-  const [deployment = '', service = ''] = cleanLameduckManifest
-    .replace('value: "45"', 'value: "60"')
+  const dir = await lintTempDir(t);
+  const [deployment = '', service = ''] = overBudgetManifest
     .replace(
       '  selector:\n    app: passport\n',
       '  publishNotReadyAddresses: true\n  selector:\n    app: passport\n',
