@@ -19,6 +19,12 @@ import {
  */
 export type EnvSourceLookup = (kind: 'ConfigMap' | 'Secret', name: string) => EnvSource | undefined;
 
+/**
+ * The value of a pod field (`status.podIP`, `metadata.name`) for `fieldRef`, or `undefined`
+ * when it is not known (a linter knows none; the drill knows every field of its pods).
+ */
+export type FieldLookup = (fieldPath: string) => string | undefined;
+
 /** A ConfigMap or Secret among the manifests, as env values. */
 export interface EnvSource {
   readonly object: ManifestObject;
@@ -126,6 +132,7 @@ export function readContainerEnv(
   container: Readonly<Record<string, unknown>>,
   path: ManifestPath,
   lookupEnvSource: EnvSourceLookup,
+  lookupField: FieldLookup = () => undefined,
 ): ContainerEnv {
   const env = new Map<string, string>();
   const envSetElsewhere = new Map<string, string>();
@@ -178,7 +185,7 @@ export function readContainerEnv(
       set(name, expand(String(literal), env, envSetElsewhere, envFromUnresolved));
       continue;
     }
-    const reference = readEnvReference(valueFrom, lookupEnvSource);
+    const reference = readEnvReference(valueFrom, lookupEnvSource, lookupField);
     if (reference.kind === 'missing-key') {
       if (!reference.optional) {
         envMissingKeys.push({
@@ -240,9 +247,15 @@ type EnvReference =
 function readEnvReference(
   valueFrom: Readonly<Record<string, unknown>>,
   lookupEnvSource: EnvSourceLookup,
+  lookupField: FieldLookup,
 ): EnvReference {
   const fieldPath = record(valueFrom.fieldRef).fieldPath;
-  if (typeof fieldPath === 'string') return { kind: 'elsewhere', from: `fieldRef ${fieldPath}` };
+  if (typeof fieldPath === 'string') {
+    const value = lookupField(fieldPath);
+    return value === undefined
+      ? { kind: 'elsewhere', from: `fieldRef ${fieldPath}` }
+      : { kind: 'value', value };
+  }
   if (valueFrom.resourceFieldRef !== undefined) {
     return { kind: 'elsewhere', from: 'resourceFieldRef' };
   }

@@ -3,7 +3,7 @@
  * workloads across files. Pure: the CLI reads the files and prints the report.
  */
 
-import { type EnvSource, readEnvSourceData } from './container-env.js';
+import { indexEnvSources } from './env-sources.js';
 import { selectorMatches } from './label-selector.js';
 import type { Finding, LintRule, LintSettings, WorkloadContext } from './lint-rule.js';
 import type { LoadedManifest, ManifestObject } from './manifest-loader.js';
@@ -49,32 +49,22 @@ export function lintManifests(
   const services = objects.flatMap((object) => readService(object) ?? []);
   const pdbs = objects.flatMap((object) => readPdb(object) ?? []);
   const autoscalers = objects.flatMap((object) => readAutoscaler(object) ?? []);
-  const envSources = new Map<string, EnvSource>();
-  for (const object of objects) {
-    const source = readEnvSourceData(object);
-    if (source === undefined) continue;
-    envSources.set(envSourceKey(object.namespace, object.kind, object.name), {
-      object,
-      data: source.data,
+  const envSources = indexEnvSources(objects);
+  for (const { object, key } of envSources.invalidKeys) {
+    findings.push({
+      ruleId: manifestInvalidRuleId,
+      severity: 'error',
+      object: `${object.kind}/${object.name}`,
+      message:
+        `data.${key} is not base64: the API server rejects the Secret (plain text goes in ` +
+        'stringData)',
+      location: object.locate(['data', key]),
     });
-    for (const key of source.invalidKeys) {
-      findings.push({
-        ruleId: manifestInvalidRuleId,
-        severity: 'error',
-        object: `${object.kind}/${object.name}`,
-        message:
-          `data.${key} is not base64: the API server rejects the Secret (plain text goes in ` +
-          'stringData)',
-        location: object.locate(['data', key]),
-      });
-    }
   }
   const rules = options.rules.filter((rule) => !options.disabled.has(rule.id));
   let workloadCount = 0;
   for (const object of objects) {
-    const workload = readWorkload(object, (kind, name) =>
-      envSources.get(envSourceKey(object.namespace, kind, name)),
-    );
+    const workload = readWorkload(object, envSources.lookupIn(object.namespace));
     if (workload === undefined) continue;
     workloadCount += 1;
     const sameNamespace = (other: ManifestObject) => other.namespace === object.namespace;
@@ -117,10 +107,6 @@ export function lintManifests(
       a.ruleId.localeCompare(b.ruleId),
   );
   return { findings, workloadCount };
-}
-
-function envSourceKey(namespace: string | undefined, kind: string, name: string): string {
-  return JSON.stringify([namespace, kind, name]);
 }
 
 function ignoredRules(

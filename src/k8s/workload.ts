@@ -4,7 +4,12 @@
  * leniently: a field of the wrong type reads as absent, and the rules say what is missing.
  * Every view keeps its object and its path, so findings and fixes know where it is.
  */
-import { type ContainerEnv, type EnvSourceLookup, readContainerEnv } from './container-env.js';
+import {
+  type ContainerEnv,
+  type EnvSourceLookup,
+  type FieldLookup,
+  readContainerEnv,
+} from './container-env.js';
 import { integer, list, record, stringList, stringMap } from './lenient-data.js';
 import { isRecord, type ManifestObject, type ManifestPath } from './manifest-loader.js';
 
@@ -151,11 +156,13 @@ const probeDefaults = {
 
 /**
  * The workload view of `object`, or `undefined` when its kind has no pod template.
- * `lookupEnvSource` resolves the ConfigMaps and Secrets its env reads.
+ * `lookupEnvSource` resolves the ConfigMaps and Secrets its env reads, `lookupField` the pod
+ * fields its `fieldRef`s read (none, for a linter).
  */
 export function readWorkload(
   object: ManifestObject,
   lookupEnvSource: EnvSourceLookup = () => undefined,
+  lookupField: FieldLookup = () => undefined,
 ): WorkloadView | undefined {
   const templatePath = podTemplatePaths[object.kind];
   if (templatePath === undefined) return undefined;
@@ -170,10 +177,16 @@ export function readWorkload(
       // Only native sidecars keep running beside the app; plain init containers are over by then.
       if (container.restartPolicy !== 'Always') return [];
       const path = [...podSpecPath, 'initContainers', index];
-      return [readContainer(container, path, true, lookupEnvSource)];
+      return [readContainer(container, path, true, lookupEnvSource, lookupField)];
     }),
     ...list(podSpec.containers).map((value, index) =>
-      readContainer(record(value), [...podSpecPath, 'containers', index], false, lookupEnvSource),
+      readContainer(
+        record(value),
+        [...podSpecPath, 'containers', index],
+        false,
+        lookupEnvSource,
+        lookupField,
+      ),
     ),
   ];
   return {
@@ -297,6 +310,7 @@ function readContainer(
   path: ManifestPath,
   sidecar: boolean,
   lookupEnvSource: EnvSourceLookup,
+  lookupField: FieldLookup,
 ): ContainerView {
   const lifecycle = record(container.lifecycle);
   return {
@@ -304,7 +318,7 @@ function readContainer(
     image: typeof container.image === 'string' ? container.image : '',
     command: stringList(container.command),
     args: stringList(container.args),
-    ...readContainerEnv(container, path, lookupEnvSource),
+    ...readContainerEnv(container, path, lookupEnvSource, lookupField),
     ports: list(container.ports).flatMap((value): ContainerPort[] => {
       const port = record(value);
       const containerPort = integer(port.containerPort);
