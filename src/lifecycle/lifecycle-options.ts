@@ -1,6 +1,8 @@
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { type Clock, secondsToMs, systemClock } from './clock.js';
 import type { Logger } from './logger.js';
+import { maxTimerDelayMs, maxTimerDelayReason } from './timer-delay.js';
+import { checkWholeNumber, parseWholeNumber, type WholeNumberRange } from './whole-number.js';
 
 /** Where the admin server listens; see {@link LifecycleOptions.admin}. */
 export interface AdminOptions {
@@ -23,7 +25,9 @@ export interface AdminOptions {
 export interface LifecycleOptions {
   /**
    * The pod's `terminationGracePeriodSeconds`: the kubelet sends SIGKILL this long after the pod's
-   * deletion. Default: env `LAMEDUCK_GRACE_PERIOD_SECONDS`, else 30.
+   * deletion. Whole seconds, from 1 to {@link maxGracePeriodSeconds} (about 24.8 days: the
+   * budget's timer must fit in a Node timer, which holds at most 2^31 - 1 ms). Default: env
+   * `LAMEDUCK_GRACE_PERIOD_SECONDS`, else 30.
    */
   gracePeriodSeconds: number;
   /**
@@ -98,55 +102,81 @@ type NumericOption =
   | 'safetyMarginMs'
   | 'minLameDuckMs'
   | 'maxLameDuckMs'
-  | 'quietFloorMs'
-  | 'quietGaps';
+  | 'quietFloorMs';
 
-const envNames: Record<NumericOption, string | undefined> = {
-  gracePeriodSeconds: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
-  safetyMarginMs: 'LAMEDUCK_SAFETY_MARGIN_MS',
-  minLameDuckMs: 'LAMEDUCK_MIN_LAME_DUCK_MS',
-  maxLameDuckMs: 'LAMEDUCK_MAX_LAME_DUCK_MS',
-  quietFloorMs: 'LAMEDUCK_QUIET_FLOOR_MS',
-  quietGaps: undefined,
+/** The longest grace period accepted: its timers (budget, hard exit) must fit in a Node timer. */
+export const maxGracePeriodSeconds = Math.floor(maxTimerDelayMs / 1000);
+
+const timerLimit = { maximum: maxTimerDelayMs, maximumReason: maxTimerDelayReason };
+
+/** Each numeric option: its env variable and the values it accepts. */
+const numericOptions: Record<NumericOption, { envName: string; range: WholeNumberRange }> = {
+  gracePeriodSeconds: {
+    envName: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
+    range: { minimum: 1, maximum: maxGracePeriodSeconds, maximumReason: maxTimerDelayReason },
+  },
+  safetyMarginMs: { envName: 'LAMEDUCK_SAFETY_MARGIN_MS', range: { minimum: 0, ...timerLimit } },
+  minLameDuckMs: { envName: 'LAMEDUCK_MIN_LAME_DUCK_MS', range: { minimum: 0, ...timerLimit } },
+  maxLameDuckMs: { envName: 'LAMEDUCK_MAX_LAME_DUCK_MS', range: { minimum: 0, ...timerLimit } },
+  quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: { minimum: 0, ...timerLimit } },
 };
+
+const adminPortRange: WholeNumberRange = { minimum: 0, maximum: 65_535 };
 
 const invalid = (message: string): Result<never> =>
   err(new LameduckError('invalid_config', `lifecycle: ${message}`));
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A whole-number setting: from code when given there, else from the env variable `envName` when
+ * set and not blank, else `undefined`. Both are checked against `range` (see
+ * {@link parseWholeNumber} for how env text is read).
+ */
+function resolveWholeNumber(
+  key: string,
+  fromCode: number | undefined,
+  envName: string,
+  env: Env,
+  range: WholeNumberRange,
+): Result<number | undefined, string> {
+  if (fromCode !== undefined) return checkWholeNumber(key, fromCode, range);
+  const fromEnv = env[envName];
+  if (fromEnv === undefined || fromEnv.trim() === '') return ok(undefined);
+  return parseWholeNumber(envName, fromEnv, range);
+}
+
 /**
  * Applies, in order of precedence, the options given in code, then the environment, then the
  * defaults, and checks that the result can work. Pure: the environment is passed in.
+ *
+ * Numbers in the environment are whole decimal numbers (`30`, never `0x1e`, `3e1`, `30.0` or
+ * `030`), with spaces or a line break around them ignored and a blank value meaning unset; in
+ * code they are whole numbers too, except `quietGaps`. A grace period is whole seconds, as the
+ * pod's `terminationGracePeriodSeconds` is; milliseconds finer than 1 mean nothing to a timer.
+ * No delay may pass {@link maxTimerDelayMs} (about 24.8 days), the longest a Node timer holds,
+ * hence at most {@link maxGracePeriodSeconds} seconds of grace.
  */
 export function resolveLifecycleConfig(
   options: Partial<LifecycleOptions>,
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
 ): Result<LifecycleConfig> {
   const numbers: Partial<Record<NumericOption, number>> = {};
-  for (const key of Object.keys(envNames) as NumericOption[]) {
-    const fromCode = options[key];
-    const envName = envNames[key];
-    const fromEnv = envName === undefined ? undefined : env[envName];
-    if (fromCode !== undefined) {
-      if (!Number.isFinite(fromCode) || fromCode < 0) {
-        return invalid(`${key} must be a finite number >= 0, got ${String(fromCode)}`);
-      }
-      numbers[key] = fromCode;
-    } else if (fromEnv !== undefined && fromEnv.trim() !== '') {
-      const parsed = Number(fromEnv);
-      if (!Number.isFinite(parsed) || parsed < 0) {
-        return invalid(`${envName} must be a number >= 0, got '${fromEnv}'`);
-      }
-      numbers[key] = parsed;
-    }
+  for (const [key, { envName, range }] of Object.entries(numericOptions)) {
+    const resolved = resolveWholeNumber(key, options[key as NumericOption], envName, env, range);
+    if (!resolved.ok) return invalid(resolved.error);
+    numbers[key as NumericOption] = resolved.value;
+  }
+  const quietGaps = options.quietGaps ?? lifecycleDefaults.quietGaps;
+  if (!(Number.isFinite(quietGaps) && quietGaps > 0)) {
+    return invalid(`quietGaps must be a finite number > 0, got ${quietGaps}`);
   }
   const gracePeriodSeconds = numbers.gracePeriodSeconds ?? lifecycleDefaults.gracePeriodSeconds;
   const safetyMarginMs = numbers.safetyMarginMs ?? lifecycleDefaults.safetyMarginMs;
   const minLameDuckMs = numbers.minLameDuckMs ?? lifecycleDefaults.minLameDuckMs;
   const quietFloorMs = numbers.quietFloorMs ?? lifecycleDefaults.quietFloorMs;
-  const quietGaps = numbers.quietGaps ?? lifecycleDefaults.quietGaps;
   const gracePeriodMs = secondsToMs(gracePeriodSeconds);
 
-  if (gracePeriodSeconds <= 0) return invalid('gracePeriodSeconds must be > 0');
   if (safetyMarginMs < minimumSafetyMarginMs) {
     return invalid(
       `safetyMarginMs (${safetyMarginMs}) must be at least ${minimumSafetyMarginMs}: the process must exit before the kubelet's SIGKILL`,
@@ -177,8 +207,6 @@ export function resolveLifecycleConfig(
       `maxLameDuckMs (${maxLameDuckMs}) leaves no time to drain in a budget of ${budgetMs} ms`,
     );
   }
-  if (quietGaps <= 0) return invalid('quietGaps must be > 0');
-
   const admin = resolveAdmin(options.admin, env);
   if (!admin.ok) return admin;
   return ok({
@@ -196,14 +224,18 @@ export function resolveLifecycleConfig(
 
 function resolveAdmin(
   admin: LifecycleOptions['admin'] | undefined,
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
 ): Result<AdminOptions | false> {
   if (admin === false) return ok(false);
-  const rawPort = admin?.port ?? (env.LAMEDUCK_ADMIN_PORT?.trim() || defaultAdminPort);
-  const port = Number(rawPort);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    return invalid(`admin port must be an integer from 0 to 65535, got '${String(rawPort)}'`);
-  }
+  const resolvedPort = resolveWholeNumber(
+    'admin.port',
+    admin?.port,
+    'LAMEDUCK_ADMIN_PORT',
+    env,
+    adminPortRange,
+  );
+  if (!resolvedPort.ok) return invalid(resolvedPort.error);
+  const port = resolvedPort.value ?? defaultAdminPort;
   const host = admin?.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
   const prestopAllow =
     admin?.prestopAllow ??
