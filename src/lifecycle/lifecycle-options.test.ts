@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   defaultAdminPort,
+  type LifecycleConfig,
   lifecycleDefaults,
   resolveLifecycleConfig,
 } from './lifecycle-options.js';
 
 const errorOf = (r: ReturnType<typeof resolveLifecycleConfig>) =>
   r.ok ? undefined : r.error.message;
+// The allow-list as its entries, so that configurations compare as data.
+const adminSummary = (admin: LifecycleConfig['admin']) =>
+  admin === false ? false : { ...admin, prestopAllow: admin.prestopAllow.entries };
 
 test('the defaults are the documented ones', () => {
   assert.equal(lifecycleDefaults.gracePeriodSeconds, 30);
@@ -18,20 +22,19 @@ test('the defaults are the documented ones', () => {
   assert.equal(lifecycleDefaults.quietGaps, 10);
   assert.equal(defaultAdminPort, 9901);
   const resolved = resolveLifecycleConfig({}, {});
-  assert.deepEqual(resolved, {
-    ok: true,
-    value: {
-      gracePeriodSeconds: 30,
-      safetyMarginMs: 2000,
-      budgetMs: 28_000,
-      forceGraceMs: 1000,
-      minLameDuckMs: 2000,
-      maxLameDuckMs: 14_000,
-      quietFloorMs: 500,
-      quietGaps: 10,
-      admin: { port: 9901, host: undefined, prestopAllow: [] },
-    },
+  assert.ok(resolved.ok);
+  const { admin, ...timing } = resolved.value;
+  assert.deepEqual(timing, {
+    gracePeriodSeconds: 30,
+    safetyMarginMs: 2000,
+    budgetMs: 28_000,
+    forceGraceMs: 1000,
+    minLameDuckMs: 2000,
+    maxLameDuckMs: 14_000,
+    quietFloorMs: 500,
+    quietGaps: 10,
   });
+  assert.deepEqual(adminSummary(admin), { port: 9901, host: undefined, prestopAllow: [] });
 });
 
 test('options in code win over the environment, which wins over the defaults', () => {
@@ -48,7 +51,7 @@ test('options in code win over the environment, which wins over the defaults', (
   assert.equal(fromEnv.value.gracePeriodSeconds, 60);
   assert.equal(fromEnv.value.minLameDuckMs, 3000);
   assert.equal(fromEnv.value.maxLameDuckMs, 15_000, 'half of 58 s, capped at 15 s');
-  assert.deepEqual(fromEnv.value.admin, {
+  assert.deepEqual(adminSummary(fromEnv.value.admin), {
     port: 9000,
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
@@ -56,7 +59,7 @@ test('options in code win over the environment, which wins over the defaults', (
   const fromCode = resolveLifecycleConfig({ gracePeriodSeconds: 20, admin: { port: 0 } }, env);
   assert.ok(fromCode.ok);
   assert.equal(fromCode.value.gracePeriodSeconds, 20);
-  assert.deepEqual(fromCode.value.admin, {
+  assert.deepEqual(adminSummary(fromCode.value.admin), {
     port: 0,
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
@@ -193,4 +196,35 @@ test('a grace period longer than a timer can hold is refused, naming the limit a
     errorOf(resolveLifecycleConfig({}, { LAMEDUCK_QUIET_FLOOR_MS: '2147483648' })) ?? '',
     /LAMEDUCK_QUIET_FLOOR_MS must be a whole decimal number from 0 to 2147483647 \(the longest a timer holds/,
   );
+});
+
+test('allow-list errors name HOST_IP, LAMEDUCK_PRESTOP_ALLOW or admin.prestopAllow', () => {
+  // A range in HOST_IP, and one that used to abort the process in BlockList (issue 12, item 2).
+  for (const hostIp of ['127.0.0.0/8', '10.0.0.1/-0']) {
+    assert.equal(
+      errorOf(resolveLifecycleConfig({}, { HOST_IP: hostIp })),
+      `[invalid_config] admin: HOST_IP '${hostIp}' is a range: it must be the node's one address, as the downward API's status.hostIP gives it`,
+    );
+  }
+  // A trailing slash used to be a /0 that let everyone in (issue 12, item 1).
+  assert.match(
+    errorOf(
+      resolveLifecycleConfig(
+        {},
+        { HOST_IP: '10.0.0.7', LAMEDUCK_PRESTOP_ALLOW: '10.1.2.3,10.244.0.0/' },
+      ),
+    ) ?? '',
+    /^\[invalid_config\] admin: LAMEDUCK_PRESTOP_ALLOW entry '10\.244\.0\.0\/' has the prefix length ''/,
+  );
+  assert.match(
+    errorOf(resolveLifecycleConfig({ admin: { prestopAllow: ['fd00::/'] } }, {})) ?? '',
+    /^\[invalid_config\] admin: admin\.prestopAllow entry 'fd00::\/' has the prefix length ''/,
+  );
+  // Given in code, the list replaces the environment's, HOST_IP included.
+  const fromCode = resolveLifecycleConfig(
+    { admin: { prestopAllow: ['10.0.0.0/8'] } },
+    { HOST_IP: 'not read' },
+  );
+  assert.ok(fromCode.ok && fromCode.value.admin !== false);
+  assert.deepEqual(fromCode.value.admin.prestopAllow.entries, ['10.0.0.0/8']);
 });

@@ -1,3 +1,4 @@
+import { type AddressAllowList, parseAddressAllowList } from '../admin/address-allow-list.js';
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { type Clock, secondsToMs, systemClock } from './clock.js';
 import type { Logger } from './logger.js';
@@ -14,9 +15,10 @@ export interface AdminOptions {
    */
   host: string | undefined;
   /**
-   * Who may call `/lameduck/prestop` besides loopback: addresses and CIDRs. Default: env `HOST_IP`
-   * (the node's address, from the downward API `status.hostIP`) and the comma-separated env
-   * `LAMEDUCK_PRESTOP_ALLOW`.
+   * Who may call `/lameduck/prestop` besides loopback: addresses and CIDRs, read as
+   * {@link parseAddressAllowList} says (decimal prefix lengths; IPv4-mapped addresses are IPv4).
+   * Default: env `HOST_IP` (the node's address, from the downward API `status.hostIP`: one
+   * address, never a range) and the comma-separated env `LAMEDUCK_PRESTOP_ALLOW`.
    */
   prestopAllow: readonly string[];
 }
@@ -82,6 +84,16 @@ export const defaultAdminPort = 9901;
 /** The longest default lame-duck maximum, as in {@link LifecycleOptions.maxLameDuckMs}. */
 export const defaultMaxLameDuckCeilingMs = 15_000;
 
+/** The admin server's options after defaults and the environment are applied, and checked. */
+export interface AdminConfig {
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Address to bind; `undefined` binds every interface. */
+  host: string | undefined;
+  /** Who may call `/lameduck/prestop`, parsed from `HOST_IP` and `LAMEDUCK_PRESTOP_ALLOW`. */
+  prestopAllow: AddressAllowList;
+}
+
 /** Options after defaults and the environment are applied, and checked. */
 export interface LifecycleConfig {
   gracePeriodSeconds: number;
@@ -94,7 +106,7 @@ export interface LifecycleConfig {
   maxLameDuckMs: number;
   quietFloorMs: number;
   quietGaps: number;
-  admin: AdminOptions | false;
+  admin: AdminConfig | false;
 }
 
 type NumericOption =
@@ -225,7 +237,7 @@ export function resolveLifecycleConfig(
 function resolveAdmin(
   admin: LifecycleOptions['admin'] | undefined,
   env: Env,
-): Result<AdminOptions | false> {
+): Result<AdminConfig | false> {
   if (admin === false) return ok(false);
   const resolvedPort = resolveWholeNumber(
     'admin.port',
@@ -237,10 +249,22 @@ function resolveAdmin(
   if (!resolvedPort.ok) return invalid(resolvedPort.error);
   const port = resolvedPort.value ?? defaultAdminPort;
   const host = admin?.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
-  const prestopAllow =
-    admin?.prestopAllow ??
-    [env.HOST_IP ?? '', ...(env.LAMEDUCK_PRESTOP_ALLOW ?? '').split(',')]
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== '');
-  return ok({ port, host, prestopAllow });
+  const prestopAllow = parseAddressAllowList(
+    admin?.prestopAllow === undefined
+      ? [
+          { setting: 'HOST_IP', entries: listed(env.HOST_IP ?? ''), addressesOnly: true },
+          { setting: 'LAMEDUCK_PRESTOP_ALLOW', entries: listed(env.LAMEDUCK_PRESTOP_ALLOW ?? '') },
+        ]
+      : [{ setting: 'admin.prestopAllow', entries: admin.prestopAllow }],
+  );
+  if (!prestopAllow.ok) return prestopAllow;
+  return ok({ port, host, prestopAllow: prestopAllow.value });
+}
+
+/** The entries of a comma-separated env value, trimmed, blanks left out. */
+function listed(text: string): string[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }

@@ -1,4 +1,3 @@
-import { parseAddressAllowList } from '../admin/address-allow-list.js';
 import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -48,15 +47,8 @@ export async function runLifecycle(
 
   let admin: AdminServer | undefined;
   if (config.admin !== false) {
-    const allow = parseAddressAllowList(config.admin.prestopAllow);
-    if (!allow.ok) {
-      emit({ type: 'config-invalid', error: allow.error });
-      throw allow.error;
-    }
     admin = createAdminServer({
-      port: config.admin.port,
-      host: config.admin.host,
-      prestopAllow: allow.value,
+      ...config.admin,
       registry: life.registry,
       handlers: {
         isReady: () => life.ready,

@@ -6,6 +6,8 @@
  *    lifecycle's events as structured lines.
  * 2. dispose() removes the signal handlers and closes the admin port.
  * 3. A port already taken: run() rejects with `unavailable`, and the failure is logged.
+ * 4. Only GET on /lameduck/prestop starts lame duck: HEAD, POST, PUT, DELETE get 405 and change
+ *    nothing.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -76,4 +78,21 @@ test('an admin port already taken: run() rejects with unavailable and logs it', 
     return true;
   });
   assert.equal(lines.find((l) => l.event === 'participant-failed')?.name, 'admin');
+});
+
+test('only GET /lameduck/prestop starts lame duck: other methods get 405 and change nothing', async (t) => {
+  // 4. From loopback, which may call it: the method alone decides.
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
+  t.after(() => life.dispose());
+  await life.run({ exitProcess: false, env: {} });
+  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  for (const method of ['HEAD', 'POST', 'PUT', 'DELETE']) {
+    const answer = await httpGet(`http://127.0.0.1:${port}/lameduck/prestop`, { method });
+    assert.equal(answer.status, 405, method);
+    assert.equal(answer.headers.allow, 'GET', method);
+    assert.equal(life.phase.kind, 'serving', method);
+  }
+  assert.equal((await httpGet(`http://127.0.0.1:${port}/readyz`, { method: 'HEAD' })).status, 200);
+  assert.equal(lines.filter((l) => l.event === 'shutdown-started').length, 0);
 });

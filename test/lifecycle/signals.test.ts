@@ -129,7 +129,17 @@ test('bad configuration: a clear error naming the variable, and a non-zero exit'
     ],
     [
       { LAMEDUCK_PRESTOP_ALLOW: 'node-1' },
-      /prestop allow-list entry 'node-1' is not an IP address or CIDR/,
+      /LAMEDUCK_PRESTOP_ALLOW entry 'node-1' is not an IP address or CIDR/,
+    ],
+    // A trailing slash used to be a /0: everyone could start the shutdown (issue 12, item 1).
+    [
+      { LAMEDUCK_PRESTOP_ALLOW: '10.1.2.3,10.244.0.0/' },
+      /LAMEDUCK_PRESTOP_ALLOW entry '10.244.0.0\/' has the prefix length ''/,
+    ],
+    // This one aborted the process in BlockList.addSubnet, exit 134 (issue 12, item 2).
+    [
+      { HOST_IP: '10.0.0.1/-0' },
+      /HOST_IP '10.0.0.1\/-0' is a range: it must be the node's one address/,
     ],
     [
       { LAMEDUCK_ADMIN_PORT: 'x' },
