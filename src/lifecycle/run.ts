@@ -2,6 +2,7 @@ import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
+import { createRefusalLog } from './refusal-log.js';
 
 /** Options of {@link Lifecycle.run}. */
 export interface RunOptions {
@@ -45,6 +46,7 @@ export async function runLifecycle(
   }
   const config = life.config;
 
+  const refusals = createRefusalLog({ report: emit });
   let admin: AdminServer | undefined;
   if (config.admin !== false) {
     admin = createAdminServer({
@@ -53,7 +55,7 @@ export async function runLifecycle(
       handlers: {
         isReady: () => life.ready,
         prestop: () => life.lameDuckOver('prestop'),
-        prestopRefused: (remoteAddress) => emit({ type: 'prestop-refused', remoteAddress }),
+        prestopRefused: (remoteAddress) => refusals.refused(remoteAddress),
       },
     });
     try {
@@ -76,6 +78,8 @@ export async function runLifecycle(
   let hardExitTimer: NodeJS.Timeout | undefined;
   const exit = (code: 0 | 1): void => {
     if (disposed) return;
+    // The refusals counted since the last report go in the log before the process ends.
+    refusals.close();
     // Removing the last SIGTERM listener restores the default action, which would let a SIGTERM
     // landing now (the kubelet's, right after a preStop) kill the process instead of this exit.
     if (exitProcess) process.exit(code);
@@ -107,6 +111,7 @@ export async function runLifecycle(
   const unsubscribe = life.on(onEvent);
   function teardown(): void {
     if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
+    refusals.close();
     unsubscribe();
     for (const signal of shutdownSignals) process.off(signal, onSignal);
     process.off('uncaughtException', onUncaught);

@@ -8,6 +8,8 @@
  * 3. A port already taken: run() rejects with `unavailable`, and the failure is logged.
  * 4. Only GET on /lameduck/prestop starts lame duck: HEAD, POST, PUT, DELETE get 405 and change
  *    nothing.
+ * 5. A flood of refused prestop calls: one line for the first, then one counting the rest (at the
+ *    interval, or at dispose()), from a timer that does not hold the process open.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -96,3 +98,34 @@ test('only GET /lameduck/prestop starts lame duck: other methods get 405 and cha
   assert.equal((await httpGet(`http://127.0.0.1:${port}/readyz`, { method: 'HEAD' })).status, 200);
   assert.equal(lines.filter((l) => l.event === 'shutdown-started').length, 0);
 });
+
+test('refused prestop calls: the first is logged, the rest are counted in one line', async (t) => {
+  // 5. 300 refusals from two addresses not allowed (only 127.0.0.1 is, of 127.0.0.0/8).
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
+  t.after(() => life.dispose());
+  await life.run({ exitProcess: false, env: {} });
+  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  const timersBefore = activeTimers();
+  for (let batch = 0; batch < 6; batch++) {
+    const localAddress = batch % 2 === 0 ? '127.0.0.2' : '127.0.0.3';
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        httpGet(`http://127.0.0.1:${port}/lameduck/prestop`, { localAddress }),
+      ),
+    );
+    assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([403]));
+  }
+  assert.equal(lines.filter((l) => l.event === 'prestop-refused').length, 1);
+  assert.ok(activeTimers() <= timersBefore, 'the counting timer does not hold the process open');
+  await life.dispose();
+  const counted = lines.filter((l) => l.event === 'prestop-refusals-counted');
+  assert.equal(counted.length, 1);
+  assert.equal(counted[0]?.refusedCount, 299);
+  assert.equal(counted[0]?.addressCount, 2);
+  assert.equal(life.phase.kind, 'serving');
+});
+
+// Timers that keep the event loop alive; unref'd ones are not listed.
+const activeTimers = () =>
+  process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
