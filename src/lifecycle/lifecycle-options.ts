@@ -2,7 +2,7 @@ import { type AddressAllowList, parseAddressAllowList } from '../admin/address-a
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { type Clock, secondsToMs, systemClock } from './clock.js';
 import type { Logger } from './logger.js';
-import { maxTimerDelayMs, maxTimerDelayReason } from './timer-delay.js';
+import { maxTimerDelaySeconds, timerDelayLimitMs, timerDelayLimitSeconds } from './timer-delay.js';
 import { checkWholeNumber, parseWholeNumber, type WholeNumberRange } from './whole-number.js';
 
 /** Where the admin server listens; see {@link LifecycleOptions.admin}. */
@@ -117,20 +117,27 @@ type NumericOption =
   | 'quietFloorMs';
 
 /** The longest grace period accepted: its timers (budget, hard exit) must fit in a Node timer. */
-export const maxGracePeriodSeconds = Math.floor(maxTimerDelayMs / 1000);
-
-const timerLimit = { maximum: maxTimerDelayMs, maximumReason: maxTimerDelayReason };
+export const maxGracePeriodSeconds = maxTimerDelaySeconds;
 
 /** Each numeric option: its env variable and the values it accepts. */
 const numericOptions: Record<NumericOption, { envName: string; range: WholeNumberRange }> = {
   gracePeriodSeconds: {
     envName: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
-    range: { minimum: 1, maximum: maxGracePeriodSeconds, maximumReason: maxTimerDelayReason },
+    range: { minimum: 1, ...timerDelayLimitSeconds },
   },
-  safetyMarginMs: { envName: 'LAMEDUCK_SAFETY_MARGIN_MS', range: { minimum: 0, ...timerLimit } },
-  minLameDuckMs: { envName: 'LAMEDUCK_MIN_LAME_DUCK_MS', range: { minimum: 0, ...timerLimit } },
-  maxLameDuckMs: { envName: 'LAMEDUCK_MAX_LAME_DUCK_MS', range: { minimum: 0, ...timerLimit } },
-  quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: { minimum: 0, ...timerLimit } },
+  safetyMarginMs: {
+    envName: 'LAMEDUCK_SAFETY_MARGIN_MS',
+    range: { minimum: 0, ...timerDelayLimitMs },
+  },
+  minLameDuckMs: {
+    envName: 'LAMEDUCK_MIN_LAME_DUCK_MS',
+    range: { minimum: 0, ...timerDelayLimitMs },
+  },
+  maxLameDuckMs: {
+    envName: 'LAMEDUCK_MAX_LAME_DUCK_MS',
+    range: { minimum: 0, ...timerDelayLimitMs },
+  },
+  quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: { minimum: 0, ...timerDelayLimitMs } },
 };
 
 const adminPortRange: WholeNumberRange = { minimum: 0, maximum: 65_535 };
@@ -166,8 +173,8 @@ function resolveWholeNumber(
  * `030`), with spaces or a line break around them ignored and a blank value meaning unset; in
  * code they are whole numbers too, except `quietGaps`. A grace period is whole seconds, as the
  * pod's `terminationGracePeriodSeconds` is; milliseconds finer than 1 mean nothing to a timer.
- * No delay may pass {@link maxTimerDelayMs} (about 24.8 days), the longest a Node timer holds,
- * hence at most {@link maxGracePeriodSeconds} seconds of grace.
+ * No delay may pass 2^31 - 1 ms (about 24.8 days), the longest a Node timer holds (see
+ * `timer-delay.ts`), hence at most {@link maxGracePeriodSeconds} seconds of grace.
  */
 export function resolveLifecycleConfig(
   options: Partial<LifecycleOptions>,
