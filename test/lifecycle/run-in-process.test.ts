@@ -10,6 +10,10 @@
  *    nothing.
  * 5. A flood of refused prestop calls: one line for the first, then one counting the rest (at the
  *    interval, or at dispose()), from a timer that does not hold the process open.
+ * 6. A participant fails to start: run() rejects with participant_failed once the signal handlers
+ *    and the admin port are gone.
+ * 7. A shutdown during start-up: run() rejects with aborted once the shutdown is over.
+ * 8. run() a second time rejects with invalid_state and sets up nothing.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +21,7 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { createLifecycle, type LameduckError } from '../../src/index.js';
+import { createLifecycle, type LameduckError, type Participant } from '../../src/index.js';
 import { httpGet } from '../helpers/http-get.js';
 
 function memoryPino() {
@@ -129,3 +133,71 @@ test('refused prestop calls: the first is logged, the rest are counted in one li
 // Timers that keep the event loop alive; unref'd ones are not listed.
 const activeTimers = () =>
   process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+
+test('a participant that fails to start: run() rejects once it has undone what it set up', async () => {
+  // 6. exitProcess: false, so the rejection is the caller's to handle.
+  const before = process.listenerCount('SIGTERM');
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } }).add({
+    name: 'database',
+    start: () => Promise.reject(new Error('connect ECONNREFUSED')),
+    stop: () => undefined,
+  });
+  await assert.rejects(life.run({ exitProcess: false, env: {} }), (e: LameduckError) => {
+    assert.equal(e.code, 'participant_failed');
+    assert.match(e.message, /participant 'database' failed to start: connect ECONNREFUSED/);
+    return true;
+  });
+  assert.equal(life.phase.kind, 'stopped');
+  assert.equal(process.listenerCount('SIGTERM'), before);
+  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  await assert.rejects(httpGet(`http://127.0.0.1:${port}/livez`), /ECONNREFUSED/);
+});
+
+test('a shutdown during start-up: run() rejects with aborted once the shutdown is over', async (t) => {
+  // 7. The participant starts until it is told to give up; the shutdown comes meanwhile.
+  const { logger } = memoryPino();
+  let starting: () => void = () => {};
+  const startCalled = new Promise<void>((resolve) => {
+    starting = resolve;
+  });
+  const slow: Participant = {
+    name: 'slow',
+    start: (signal) =>
+      new Promise<void>((_resolve, reject) => {
+        starting();
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    stop: () => undefined,
+  };
+  const life = createLifecycle({ logger, admin: false }).add(slow);
+  t.after(() => life.dispose());
+  const running = life.run({ exitProcess: false, env: {} });
+  await startCalled;
+  const shutdown = life.shutdown('api');
+  await assert.rejects(running, (e: LameduckError) => {
+    assert.equal(e.code, 'aborted');
+    assert.equal(
+      e.message,
+      '[aborted] lifecycle: run(): the shutdown (api) began before the service was serving',
+    );
+    return true;
+  });
+  assert.equal(life.phase.kind, 'stopped');
+  assert.equal((await shutdown).exitCode, 0);
+});
+
+test('run() a second time rejects with invalid_state and sets up nothing', async (t) => {
+  // 8. The first run() owns the signals and the admin port.
+  const { logger } = memoryPino();
+  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
+  t.after(() => life.dispose());
+  await life.run({ exitProcess: false, env: {} });
+  const handlers = process.listenerCount('SIGTERM');
+  await assert.rejects(life.run({ exitProcess: false, env: {} }), (e: LameduckError) => {
+    assert.equal(e.code, 'invalid_state');
+    assert.equal(e.message, '[invalid_state] lifecycle: run() called again (phase serving)');
+    return true;
+  });
+  assert.equal(process.listenerCount('SIGTERM'), handlers);
+});
