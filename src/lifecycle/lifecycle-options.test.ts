@@ -4,6 +4,7 @@ import {
   defaultAdminPort,
   type LifecycleConfig,
   lifecycleDefaults,
+  parseLifecycleEnvNumber,
   resolveLifecycleConfig,
 } from './lifecycle-options.js';
 
@@ -227,4 +228,21 @@ test('allow-list errors name HOST_IP, LAMEDUCK_PRESTOP_ALLOW or admin.prestopAll
   );
   assert.ok(fromCode.ok && fromCode.value.admin !== false);
   assert.deepEqual(fromCode.value.admin.prestopAllow.entries, ['10.0.0.0/8']);
+});
+
+test('parseLifecycleEnvNumber reads one variable as resolveLifecycleConfig does (for the linter)', () => {
+  assert.deepEqual(parseLifecycleEnvNumber('LAMEDUCK_GRACE_PERIOD_SECONDS', '45\n'), {
+    ok: true,
+    value: 45,
+  });
+  assert.deepEqual(parseLifecycleEnvNumber('LAMEDUCK_ADMIN_PORT', '0x50'), {
+    ok: false,
+    error: "LAMEDUCK_ADMIN_PORT must be a whole decimal number from 0 to 65535, got '0x50'",
+  });
+  const tooLong = parseLifecycleEnvNumber('LAMEDUCK_MIN_LAME_DUCK_MS', '2147483648');
+  assert.ok(!tooLong.ok);
+  assert.equal(
+    errorOf(resolveLifecycleConfig({}, { LAMEDUCK_MIN_LAME_DUCK_MS: '2147483648' })),
+    `[invalid_config] lifecycle: ${tooLong.error}`,
+  );
 });

@@ -119,8 +119,20 @@ type NumericOption =
 /** The longest grace period accepted: its timers (budget, hard exit) must fit in a Node timer. */
 export const maxGracePeriodSeconds = maxTimerDelaySeconds;
 
+/** The env variables that hold numbers. */
+export type LifecycleNumberEnvName =
+  | 'LAMEDUCK_GRACE_PERIOD_SECONDS'
+  | 'LAMEDUCK_SAFETY_MARGIN_MS'
+  | 'LAMEDUCK_MIN_LAME_DUCK_MS'
+  | 'LAMEDUCK_MAX_LAME_DUCK_MS'
+  | 'LAMEDUCK_QUIET_FLOOR_MS'
+  | 'LAMEDUCK_ADMIN_PORT';
+
 /** Each numeric option: its env variable and the values it accepts. */
-const numericOptions: Record<NumericOption, { envName: string; range: WholeNumberRange }> = {
+const numericOptions: Record<
+  NumericOption,
+  { envName: LifecycleNumberEnvName; range: WholeNumberRange }
+> = {
   gracePeriodSeconds: {
     envName: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
     range: { minimum: 1, ...timerDelayLimitSeconds },
@@ -141,6 +153,21 @@ const numericOptions: Record<NumericOption, { envName: string; range: WholeNumbe
 };
 
 const adminPortRange: WholeNumberRange = { minimum: 0, maximum: 65_535 };
+
+/**
+ * Reads the number in env variable `envName` as {@link resolveLifecycleConfig} does, checks
+ * included: for tools that find the setting elsewhere (the linter, in manifests). The error
+ * names the variable, the value and the range.
+ */
+export function parseLifecycleEnvNumber(
+  envName: LifecycleNumberEnvName,
+  text: string,
+): Result<number, string> {
+  const range =
+    Object.values(numericOptions).find((option) => option.envName === envName)?.range ??
+    adminPortRange;
+  return parseWholeNumber(envName, text, range);
+}
 
 const invalid = (message: string): Result<never> =>
   err(new LameduckError('invalid_config', `lifecycle: ${message}`));
