@@ -128,6 +128,8 @@ export type LifecycleNumberEnvName =
   | 'LAMEDUCK_QUIET_FLOOR_MS'
   | 'LAMEDUCK_ADMIN_PORT';
 
+const msRange: WholeNumberRange = { minimum: 0, ...timerDelayLimitMs };
+
 /** Each numeric option: its env variable and the values it accepts. */
 const numericOptions: Record<
   NumericOption,
@@ -137,19 +139,10 @@ const numericOptions: Record<
     envName: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
     range: { minimum: 1, ...timerDelayLimitSeconds },
   },
-  safetyMarginMs: {
-    envName: 'LAMEDUCK_SAFETY_MARGIN_MS',
-    range: { minimum: 0, ...timerDelayLimitMs },
-  },
-  minLameDuckMs: {
-    envName: 'LAMEDUCK_MIN_LAME_DUCK_MS',
-    range: { minimum: 0, ...timerDelayLimitMs },
-  },
-  maxLameDuckMs: {
-    envName: 'LAMEDUCK_MAX_LAME_DUCK_MS',
-    range: { minimum: 0, ...timerDelayLimitMs },
-  },
-  quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: { minimum: 0, ...timerDelayLimitMs } },
+  safetyMarginMs: { envName: 'LAMEDUCK_SAFETY_MARGIN_MS', range: msRange },
+  minLameDuckMs: { envName: 'LAMEDUCK_MIN_LAME_DUCK_MS', range: msRange },
+  maxLameDuckMs: { envName: 'LAMEDUCK_MAX_LAME_DUCK_MS', range: msRange },
+  quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: msRange },
 };
 
 const adminPortRange: WholeNumberRange = { minimum: 0, maximum: 65_535 };

@@ -2,7 +2,9 @@ import { err, ok, type Result } from '../errors/lameduck-error.js';
 
 /** The values a whole-number setting accepts. */
 export interface WholeNumberRange {
+  /** The smallest value accepted. */
   minimum: number;
+  /** The largest value accepted. */
   maximum: number;
   /** Why the maximum is what it is, when it is not obvious; said in the error message. */
   maximumReason?: string;

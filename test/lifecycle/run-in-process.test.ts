@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { pino } from 'pino';
 import { createLifecycle, type LameduckError, type Participant } from '../../src/index.js';
 import { httpGet } from '../helpers/http-get.js';
@@ -35,14 +35,19 @@ function memoryPino() {
   return { logger: pino({ level: 'debug' }, stream), lines };
 }
 
-test('run() serves the admin endpoints and logs structured events through pino', async (t) => {
-  // 1. The admin endpoints and the pino lines.
+/** A lifecycle run in process, its admin server on a free loopback port; disposed after `t`. */
+async function runServing(t: TestContext) {
   const { logger, lines } = memoryPino();
   const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
   t.after(() => life.dispose());
   await life.run({ exitProcess: false, env: {} });
-  const listening = lines.find((l) => l.event === 'admin-listening');
-  const base = `http://127.0.0.1:${String(listening?.port)}`;
+  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  return { life, lines, base: `http://127.0.0.1:${port}` };
+}
+
+test('run() serves the admin endpoints and logs structured events through pino', async (t) => {
+  // 1. The admin endpoints and the pino lines.
+  const { lines, base } = await runServing(t);
   assert.equal((await httpGet(`${base}/livez`)).status, 200);
   assert.equal((await httpGet(`${base}/readyz`)).status, 200);
   assert.equal((await httpGet(`${base}/nope`)).status, 404);
@@ -88,35 +93,25 @@ test('an admin port already taken: run() rejects with unavailable and logs it', 
 
 test('only GET /lameduck/prestop starts lame duck: other methods get 405 and change nothing', async (t) => {
   // 4. From loopback, which may call it: the method alone decides.
-  const { logger, lines } = memoryPino();
-  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
-  t.after(() => life.dispose());
-  await life.run({ exitProcess: false, env: {} });
-  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  const { life, lines, base } = await runServing(t);
   for (const method of ['HEAD', 'POST', 'PUT', 'DELETE']) {
-    const answer = await httpGet(`http://127.0.0.1:${port}/lameduck/prestop`, { method });
+    const answer = await httpGet(`${base}/lameduck/prestop`, { method });
     assert.equal(answer.status, 405, method);
     assert.equal(answer.headers.allow, 'GET', method);
     assert.equal(life.phase.kind, 'serving', method);
   }
-  assert.equal((await httpGet(`http://127.0.0.1:${port}/readyz`, { method: 'HEAD' })).status, 200);
+  assert.equal((await httpGet(`${base}/readyz`, { method: 'HEAD' })).status, 200);
   assert.equal(lines.filter((l) => l.event === 'shutdown-started').length, 0);
 });
 
 test('refused prestop calls: the first is logged, the rest are counted in one line', async (t) => {
   // 5. 300 refusals from two addresses not allowed (only 127.0.0.1 is, of 127.0.0.0/8).
-  const { logger, lines } = memoryPino();
-  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
-  t.after(() => life.dispose());
-  await life.run({ exitProcess: false, env: {} });
-  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  const { life, lines, base } = await runServing(t);
   const timersBefore = activeTimers();
   for (let batch = 0; batch < 6; batch++) {
     const localAddress = batch % 2 === 0 ? '127.0.0.2' : '127.0.0.3';
     const answers = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        httpGet(`http://127.0.0.1:${port}/lameduck/prestop`, { localAddress }),
-      ),
+      Array.from({ length: 50 }, () => httpGet(`${base}/lameduck/prestop`, { localAddress })),
     );
     assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([403]));
   }
@@ -189,10 +184,7 @@ test('a shutdown during start-up: run() rejects with aborted once the shutdown i
 
 test('run() a second time rejects with invalid_state and sets up nothing', async (t) => {
   // 8. The first run() owns the signals and the admin port.
-  const { logger } = memoryPino();
-  const life = createLifecycle({ logger, admin: { host: '127.0.0.1', port: 0 } });
-  t.after(() => life.dispose());
-  await life.run({ exitProcess: false, env: {} });
+  const { life } = await runServing(t);
   const handlers = process.listenerCount('SIGTERM');
   await assert.rejects(life.run({ exitProcess: false, env: {} }), (e: LameduckError) => {
     assert.equal(e.code, 'invalid_state');
