@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export type { AddressAllowList } from './admin/address-allow-list.js';
 export { type QuietPeriodPolicy, quietPeriodMsFor } from './drain/quiet-period.js';
 export {
   createTrafficMeter,
@@ -28,6 +29,7 @@ export {
 } from './lifecycle/lifecycle.js';
 export type { LifecycleEvent, LifecycleListener } from './lifecycle/lifecycle-events.js';
 export {
+  type AdminConfig,
   type AdminOptions,
   defaultAdminPort,
   type LifecycleConfig,

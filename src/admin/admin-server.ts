@@ -28,7 +28,10 @@ export interface AdminServerOptions {
   handlers: AdminHandlers;
 }
 
-/** The admin server: `/livez`, `/readyz`, `/metrics`, `/lameduck/prestop`. */
+/**
+ * The admin server: `/livez`, `/readyz`, `/metrics` (GET and HEAD), `/lameduck/prestop` (GET
+ * only, from the allow-list); other methods get 405.
+ */
 export interface AdminServer {
   /** Binds the port. Rejects with `unavailable` when it cannot. */
   listen(): Promise<AddressInfo>;
@@ -52,8 +55,18 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
     res.end(body);
   };
+  const refuseMethod = (res: ServerResponse, allowed: string): void => {
+    res.setHeader('allow', allowed);
+    reply(res, 405, 'method not allowed\n');
+  };
 
   const onPrestop = (req: IncomingMessage, res: ServerResponse): void => {
+    // GET is what the kubelet's httpGet hook and `lameduck prestop` send. HEAD must stay free of
+    // effects (caches, crawlers and link checkers send it), and nothing else has a use here.
+    if (req.method !== 'GET') {
+      refuseMethod(res, 'GET');
+      return;
+    }
     const remoteAddress = req.socket.remoteAddress;
     if (!prestopAllow.allows(remoteAddress)) {
       handlers.prestopRefused(remoteAddress);
@@ -74,8 +87,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
-      reply(res, 405, 'method not allowed\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      refuseMethod(res, path === '/lameduck/prestop' ? 'GET' : 'GET, HEAD');
       return;
     }
     switch (path) {

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { timerDelayLimitMs } from '../lifecycle/timer-delay.js';
+import { checkWholeNumber } from '../lifecycle/whole-number.js';
 import {
   EtcdMember,
   isAddressInUseError,
@@ -153,14 +155,18 @@ function resolveOptions(options: LocalEtcdOptions): ResolvedOptions {
   for (const key of Object.keys(localEtcdDefaults) as Array<keyof ResolvedOptions>) {
     if (options[key] !== undefined) Object.assign(config, { [key]: options[key] });
   }
-  const positive = ['startTimeoutMs', 'stopTimeoutMs', 'heartbeatIntervalMs'] as const;
-  for (const key of ['members', ...positive] as const) {
+  for (const key of ['members', 'heartbeatIntervalMs'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) {
       throw new LameduckError(
         'invalid_config',
         `etcd: ${key} must be a positive integer, got ${config[key]}`,
       );
     }
+  }
+  // stop() escalates to SIGKILL on a timer of stopTimeoutMs; waits are bounded by startTimeoutMs.
+  for (const key of ['startTimeoutMs', 'stopTimeoutMs'] as const) {
+    const checked = checkWholeNumber(key, config[key], { minimum: 1, ...timerDelayLimitMs });
+    if (!checked.ok) throw new LameduckError('invalid_config', `etcd: ${checked.error}`);
   }
   if (
     !Number.isInteger(config.electionTimeoutMs) ||

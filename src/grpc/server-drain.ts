@@ -19,6 +19,7 @@ import type {
   StopOutcome,
   TrafficSource,
 } from '../lifecycle/participant.js';
+import { timerDelayProblem } from '../lifecycle/timer-delay.js';
 import { createCallTracker, type TrackedCall } from './call-tracker.js';
 import { type GrpcHttp2Server, http2ServersOf } from './grpc-internals.js';
 import { createGrpcHealth, type GrpcHealth } from './health.js';
@@ -108,11 +109,9 @@ export function drainGrpcServer(
   if (typeof address !== 'string' || address.length === 0) {
     throw new LameduckError('invalid_config', `grpc: server '${name}' needs an address to bind`);
   }
-  if (!Number.isFinite(streamGraceMs) || streamGraceMs < 0) {
-    throw new LameduckError(
-      'invalid_config',
-      `grpc: streamGraceMs must be a number of milliseconds >= 0, got ${streamGraceMs}`,
-    );
+  const streamGraceProblem = timerDelayProblem('streamGraceMs', streamGraceMs, 0);
+  if (streamGraceProblem !== undefined) {
+    throw new LameduckError('invalid_config', `grpc: ${streamGraceProblem}`);
   }
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
   const health = options.health === false ? undefined : (options.health ?? createGrpcHealth());

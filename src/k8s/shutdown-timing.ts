@@ -2,7 +2,11 @@
  * What a container's manifest says about its shutdown timing: how long its preStop hook holds
  * SIGTERM back, and how long the app itself takes after SIGTERM (lameduck's env, or Spring's).
  */
-import { defaultAdminPort, lifecycleDefaults } from '../lifecycle/lifecycle-options.js';
+import {
+  defaultAdminPort,
+  lifecycleDefaults,
+  parseLifecycleEnvNumber,
+} from '../lifecycle/lifecycle-options.js';
 import { type EnvOrigin, envValue } from './container-env.js';
 import type { ContainerView, LifecycleHandler } from './workload.js';
 
@@ -146,7 +150,7 @@ export type AppShutdown =
         /** Set in the manifests: in the container's env, or at `origin` (a ConfigMap key). */
         | { kind: 'set'; seconds: number; origin?: EnvOrigin }
         | { kind: 'unknown'; from: string }
-        /** Not a number >= 0: lameduck refuses to start. */
+        /** Not a number lameduck accepts there (whole, decimal, in range): it refuses to start. */
         | { kind: 'invalid'; text: string };
     }
   /** Spring Boot graceful shutdown: up to `timeout-per-shutdown-phase` per phase. */
@@ -195,8 +199,9 @@ function lameduckGracePeriod(
   if (grace.value.trim() === '') {
     return { kind: 'default', seconds: lameduckDefaultGracePeriodSeconds };
   }
-  const seconds = Number(grace.value);
-  if (!(Number.isFinite(seconds) && seconds >= 0)) return { kind: 'invalid', text: grace.value };
+  const parsed = parseLifecycleEnvNumber('LAMEDUCK_GRACE_PERIOD_SECONDS', grace.value);
+  if (!parsed.ok) return { kind: 'invalid', text: grace.value };
+  const seconds = parsed.value;
   return grace.origin === undefined
     ? { kind: 'set', seconds }
     : { kind: 'set', seconds, origin: grace.origin };
@@ -215,8 +220,9 @@ export function lameduckAdminPortIfKnown(container: ContainerView): number | und
   if (setting.kind === 'unset') {
     return setting.maybeFrom.length === 0 ? lameduckDefaultAdminPort : undefined;
   }
-  const port = Number(setting.value);
-  return Number.isInteger(port) && port > 0 ? port : lameduckDefaultAdminPort;
+  // A value lameduck refuses stops it from starting; another rule's business, not this port's.
+  const port = parseLifecycleEnvNumber('LAMEDUCK_ADMIN_PORT', setting.value);
+  return port.ok && port.value > 0 ? port.value : lameduckDefaultAdminPort;
 }
 
 /** lameduck's admin port in this container, for fixes: as far as the manifests tell, else 9901. */

@@ -1,6 +1,7 @@
 import type { LameDuckEndReason } from '../drain/quiet-period.js';
 import type { LameduckError } from '../errors/lameduck-error.js';
 import type { PhaseKind, ShutdownTrigger } from './phase.js';
+import type { RefusalEvent } from './refusal-log.js';
 
 /** Everything the lifecycle reports, as structured events. */
 export type LifecycleEvent =
@@ -15,7 +16,7 @@ export type LifecycleEvent =
       gracePeriodSeconds: number;
     }
   | { type: 'trigger-joined'; trigger: ShutdownTrigger; phase: PhaseKind }
-  | { type: 'prestop-refused'; remoteAddress: string | undefined }
+  | RefusalEvent
   | {
       type: 'lame-duck-ended';
       reason: LameDuckEndReason;

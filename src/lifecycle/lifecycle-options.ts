@@ -1,6 +1,9 @@
+import { type AddressAllowList, parseAddressAllowList } from '../admin/address-allow-list.js';
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { type Clock, secondsToMs, systemClock } from './clock.js';
 import type { Logger } from './logger.js';
+import { maxTimerDelaySeconds, timerDelayLimitMs, timerDelayLimitSeconds } from './timer-delay.js';
+import { checkWholeNumber, parseWholeNumber, type WholeNumberRange } from './whole-number.js';
 
 /** Where the admin server listens; see {@link LifecycleOptions.admin}. */
 export interface AdminOptions {
@@ -12,9 +15,10 @@ export interface AdminOptions {
    */
   host: string | undefined;
   /**
-   * Who may call `/lameduck/prestop` besides loopback: addresses and CIDRs. Default: env `HOST_IP`
-   * (the node's address, from the downward API `status.hostIP`) and the comma-separated env
-   * `LAMEDUCK_PRESTOP_ALLOW`.
+   * Who may call `/lameduck/prestop` besides loopback: addresses and CIDRs, read as
+   * {@link parseAddressAllowList} says (decimal prefix lengths; IPv4-mapped addresses are IPv4).
+   * Default: env `HOST_IP` (the node's address, from the downward API `status.hostIP`: one
+   * address, never a range) and the comma-separated env `LAMEDUCK_PRESTOP_ALLOW`.
    */
   prestopAllow: readonly string[];
 }
@@ -23,7 +27,9 @@ export interface AdminOptions {
 export interface LifecycleOptions {
   /**
    * The pod's `terminationGracePeriodSeconds`: the kubelet sends SIGKILL this long after the pod's
-   * deletion. Default: env `LAMEDUCK_GRACE_PERIOD_SECONDS`, else 30.
+   * deletion. Whole seconds, from 1 to {@link maxGracePeriodSeconds} (about 24.8 days: the
+   * budget's timer must fit in a Node timer, which holds at most 2^31 - 1 ms). Default: env
+   * `LAMEDUCK_GRACE_PERIOD_SECONDS`, else 30.
    */
   gracePeriodSeconds: number;
   /**
@@ -78,6 +84,16 @@ export const defaultAdminPort = 9901;
 /** The longest default lame-duck maximum, as in {@link LifecycleOptions.maxLameDuckMs}. */
 export const defaultMaxLameDuckCeilingMs = 15_000;
 
+/** The admin server's options after defaults and the environment are applied, and checked. */
+export interface AdminConfig {
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Address to bind; `undefined` binds every interface. */
+  host: string | undefined;
+  /** Who may call `/lameduck/prestop`, parsed from `HOST_IP` and `LAMEDUCK_PRESTOP_ALLOW`. */
+  prestopAllow: AddressAllowList;
+}
+
 /** Options after defaults and the environment are applied, and checked. */
 export interface LifecycleConfig {
   gracePeriodSeconds: number;
@@ -90,7 +106,7 @@ export interface LifecycleConfig {
   maxLameDuckMs: number;
   quietFloorMs: number;
   quietGaps: number;
-  admin: AdminOptions | false;
+  admin: AdminConfig | false;
 }
 
 type NumericOption =
@@ -98,55 +114,108 @@ type NumericOption =
   | 'safetyMarginMs'
   | 'minLameDuckMs'
   | 'maxLameDuckMs'
-  | 'quietFloorMs'
-  | 'quietGaps';
+  | 'quietFloorMs';
 
-const envNames: Record<NumericOption, string | undefined> = {
-  gracePeriodSeconds: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
-  safetyMarginMs: 'LAMEDUCK_SAFETY_MARGIN_MS',
-  minLameDuckMs: 'LAMEDUCK_MIN_LAME_DUCK_MS',
-  maxLameDuckMs: 'LAMEDUCK_MAX_LAME_DUCK_MS',
-  quietFloorMs: 'LAMEDUCK_QUIET_FLOOR_MS',
-  quietGaps: undefined,
+/** The longest grace period accepted: its timers (budget, hard exit) must fit in a Node timer. */
+export const maxGracePeriodSeconds = maxTimerDelaySeconds;
+
+/** The env variables that hold numbers. */
+export type LifecycleNumberEnvName =
+  | 'LAMEDUCK_GRACE_PERIOD_SECONDS'
+  | 'LAMEDUCK_SAFETY_MARGIN_MS'
+  | 'LAMEDUCK_MIN_LAME_DUCK_MS'
+  | 'LAMEDUCK_MAX_LAME_DUCK_MS'
+  | 'LAMEDUCK_QUIET_FLOOR_MS'
+  | 'LAMEDUCK_ADMIN_PORT';
+
+const msRange: WholeNumberRange = { minimum: 0, ...timerDelayLimitMs };
+
+/** Each numeric option: its env variable and the values it accepts. */
+const numericOptions: Record<
+  NumericOption,
+  { envName: LifecycleNumberEnvName; range: WholeNumberRange }
+> = {
+  gracePeriodSeconds: {
+    envName: 'LAMEDUCK_GRACE_PERIOD_SECONDS',
+    range: { minimum: 1, ...timerDelayLimitSeconds },
+  },
+  safetyMarginMs: { envName: 'LAMEDUCK_SAFETY_MARGIN_MS', range: msRange },
+  minLameDuckMs: { envName: 'LAMEDUCK_MIN_LAME_DUCK_MS', range: msRange },
+  maxLameDuckMs: { envName: 'LAMEDUCK_MAX_LAME_DUCK_MS', range: msRange },
+  quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: msRange },
 };
+
+const adminPortRange: WholeNumberRange = { minimum: 0, maximum: 65_535 };
+
+/**
+ * Reads the number in env variable `envName` as {@link resolveLifecycleConfig} does, checks
+ * included: for tools that find the setting elsewhere (the linter, in manifests). The error
+ * names the variable, the value and the range.
+ */
+export function parseLifecycleEnvNumber(
+  envName: LifecycleNumberEnvName,
+  text: string,
+): Result<number, string> {
+  const range =
+    Object.values(numericOptions).find((option) => option.envName === envName)?.range ??
+    adminPortRange;
+  return parseWholeNumber(envName, text, range);
+}
 
 const invalid = (message: string): Result<never> =>
   err(new LameduckError('invalid_config', `lifecycle: ${message}`));
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A whole-number setting: from code when given there, else from the env variable `envName` when
+ * set and not blank, else `undefined`. Both are checked against `range` (see
+ * {@link parseWholeNumber} for how env text is read).
+ */
+function resolveWholeNumber(
+  key: string,
+  fromCode: number | undefined,
+  envName: string,
+  env: Env,
+  range: WholeNumberRange,
+): Result<number | undefined, string> {
+  if (fromCode !== undefined) return checkWholeNumber(key, fromCode, range);
+  const fromEnv = env[envName];
+  if (fromEnv === undefined || fromEnv.trim() === '') return ok(undefined);
+  return parseWholeNumber(envName, fromEnv, range);
+}
+
 /**
  * Applies, in order of precedence, the options given in code, then the environment, then the
  * defaults, and checks that the result can work. Pure: the environment is passed in.
+ *
+ * Numbers in the environment are whole decimal numbers (`30`, never `0x1e`, `3e1`, `30.0` or
+ * `030`), with spaces or a line break around them ignored and a blank value meaning unset; in
+ * code they are whole numbers too, except `quietGaps`. A grace period is whole seconds, as the
+ * pod's `terminationGracePeriodSeconds` is; milliseconds finer than 1 mean nothing to a timer.
+ * No delay may pass 2^31 - 1 ms (about 24.8 days), the longest a Node timer holds (see
+ * `timer-delay.ts`), hence at most {@link maxGracePeriodSeconds} seconds of grace.
  */
 export function resolveLifecycleConfig(
   options: Partial<LifecycleOptions>,
-  env: Readonly<Record<string, string | undefined>>,
+  env: Env,
 ): Result<LifecycleConfig> {
   const numbers: Partial<Record<NumericOption, number>> = {};
-  for (const key of Object.keys(envNames) as NumericOption[]) {
-    const fromCode = options[key];
-    const envName = envNames[key];
-    const fromEnv = envName === undefined ? undefined : env[envName];
-    if (fromCode !== undefined) {
-      if (!Number.isFinite(fromCode) || fromCode < 0) {
-        return invalid(`${key} must be a finite number >= 0, got ${String(fromCode)}`);
-      }
-      numbers[key] = fromCode;
-    } else if (fromEnv !== undefined && fromEnv.trim() !== '') {
-      const parsed = Number(fromEnv);
-      if (!Number.isFinite(parsed) || parsed < 0) {
-        return invalid(`${envName} must be a number >= 0, got '${fromEnv}'`);
-      }
-      numbers[key] = parsed;
-    }
+  for (const [key, { envName, range }] of Object.entries(numericOptions)) {
+    const resolved = resolveWholeNumber(key, options[key as NumericOption], envName, env, range);
+    if (!resolved.ok) return invalid(resolved.error);
+    numbers[key as NumericOption] = resolved.value;
+  }
+  const quietGaps = options.quietGaps ?? lifecycleDefaults.quietGaps;
+  if (!(Number.isFinite(quietGaps) && quietGaps > 0)) {
+    return invalid(`quietGaps must be a finite number > 0, got ${quietGaps}`);
   }
   const gracePeriodSeconds = numbers.gracePeriodSeconds ?? lifecycleDefaults.gracePeriodSeconds;
   const safetyMarginMs = numbers.safetyMarginMs ?? lifecycleDefaults.safetyMarginMs;
   const minLameDuckMs = numbers.minLameDuckMs ?? lifecycleDefaults.minLameDuckMs;
   const quietFloorMs = numbers.quietFloorMs ?? lifecycleDefaults.quietFloorMs;
-  const quietGaps = numbers.quietGaps ?? lifecycleDefaults.quietGaps;
   const gracePeriodMs = secondsToMs(gracePeriodSeconds);
 
-  if (gracePeriodSeconds <= 0) return invalid('gracePeriodSeconds must be > 0');
   if (safetyMarginMs < minimumSafetyMarginMs) {
     return invalid(
       `safetyMarginMs (${safetyMarginMs}) must be at least ${minimumSafetyMarginMs}: the process must exit before the kubelet's SIGKILL`,
@@ -177,8 +246,6 @@ export function resolveLifecycleConfig(
       `maxLameDuckMs (${maxLameDuckMs}) leaves no time to drain in a budget of ${budgetMs} ms`,
     );
   }
-  if (quietGaps <= 0) return invalid('quietGaps must be > 0');
-
   const admin = resolveAdmin(options.admin, env);
   if (!admin.ok) return admin;
   return ok({
@@ -196,19 +263,35 @@ export function resolveLifecycleConfig(
 
 function resolveAdmin(
   admin: LifecycleOptions['admin'] | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): Result<AdminOptions | false> {
+  env: Env,
+): Result<AdminConfig | false> {
   if (admin === false) return ok(false);
-  const rawPort = admin?.port ?? (env.LAMEDUCK_ADMIN_PORT?.trim() || defaultAdminPort);
-  const port = Number(rawPort);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    return invalid(`admin port must be an integer from 0 to 65535, got '${String(rawPort)}'`);
-  }
+  const resolvedPort = resolveWholeNumber(
+    'admin.port',
+    admin?.port,
+    'LAMEDUCK_ADMIN_PORT',
+    env,
+    adminPortRange,
+  );
+  if (!resolvedPort.ok) return invalid(resolvedPort.error);
+  const port = resolvedPort.value ?? defaultAdminPort;
   const host = admin?.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
-  const prestopAllow =
-    admin?.prestopAllow ??
-    [env.HOST_IP ?? '', ...(env.LAMEDUCK_PRESTOP_ALLOW ?? '').split(',')]
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== '');
-  return ok({ port, host, prestopAllow });
+  const prestopAllow = parseAddressAllowList(
+    admin?.prestopAllow === undefined
+      ? [
+          { setting: 'HOST_IP', entries: listed(env.HOST_IP ?? ''), addressesOnly: true },
+          { setting: 'LAMEDUCK_PRESTOP_ALLOW', entries: listed(env.LAMEDUCK_PRESTOP_ALLOW ?? '') },
+        ]
+      : [{ setting: 'admin.prestopAllow', entries: admin.prestopAllow }],
+  );
+  if (!prestopAllow.ok) return prestopAllow;
+  return ok({ port, host, prestopAllow: prestopAllow.value });
+}
+
+/** The entries of a comma-separated env value, trimmed, blanks left out. */
+function listed(text: string): string[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }

@@ -87,7 +87,17 @@ export interface Lifecycle {
    * For a service's main: reads the environment, starts the admin server, takes over SIGTERM and
    * SIGINT, starts the participants, and when the shutdown ends, exits the process with its exit
    * code. A second SIGTERM or SIGINT exits at once with code 1; the process also exits with 1 if
-   * forced closes outlast half the safety margin after the budget. Resolves once serving.
+   * forced closes outlast half the safety margin after the budget.
+   *
+   * Resolves once serving, and only then. When the service cannot serve, the reason is logged
+   * (`config-invalid` for a setting; `participant-failed` for the admin port or a participant,
+   * after the participants already started are stopped) and the process exits with code 1 before
+   * the promise settles: an expected failure leaves its log line, not a stack trace. A shutdown
+   * that begins during start-up (SIGTERM, a preStop call) is no failure: the process exits with
+   * the shutdown's code. With `exitProcess: false` the promise rejects instead, once the signal
+   * handlers and the admin server are gone: with the `LameduckError` (`invalid_config`,
+   * `unavailable`, `participant_failed`), or with `aborted` when a shutdown came during start-up
+   * (once it is over). A second call rejects with `invalid_state` and changes nothing.
    */
   run(options?: Partial<RunOptions>): Promise<void>;
   /**

@@ -8,7 +8,10 @@ const messages: Record<LifecycleEvent['type'], string> = {
   'participant-started': 'participant started',
   'shutdown-started': 'shutdown started',
   'trigger-joined': 'shutdown already under way; trigger joined it',
-  'prestop-refused': 'prestop refused: caller is not loopback, the node, or allow-listed',
+  'prestop-refused':
+    'prestop refused: caller is not loopback, the node, or allow-listed (more refusals are counted, one line per interval)',
+  'prestop-refusals-counted':
+    'prestop refused again: callers not loopback, the node, or allow-listed',
   'lame-duck-ended': 'lame-duck wait over',
   'connections-nudged': 'asked established connections to move away',
   'participant-stopped': 'participant stopped',
@@ -31,6 +34,7 @@ export function logEvent(logger: Logger, event: LifecycleEvent): void {
       logger.error(fields, message);
       return;
     case 'prestop-refused':
+    case 'prestop-refusals-counted':
       logger.warn(fields, message);
       return;
     case 'participant-stopped':

@@ -1,14 +1,19 @@
-import { parseAddressAllowList } from '../admin/address-allow-list.js';
 import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
+import type { PhaseKind } from './phase.js';
+import { createRefusalLog } from './refusal-log.js';
 
 /** Options of {@link Lifecycle.run}. */
 export interface RunOptions {
   /** Environment to read configuration from. Default: `process.env`. */
   env: Readonly<Record<string, string | undefined>>;
-  /** Exit the process when the shutdown ends. Default: true. */
+  /**
+   * Exit the process when the shutdown ends, or with code 1 when the service cannot serve (see
+   * {@link Lifecycle.run}). With `false`, `run()` rejects instead and the process is left to the
+   * caller. Default: true.
+   */
   exitProcess: boolean;
 }
 
@@ -30,7 +35,8 @@ const shutdownSignals = ['SIGTERM', 'SIGINT'] as const;
 /**
  * The process-facing half of the lifecycle, and the only code in lameduck that touches
  * `process.on` and `process.exit`. SIGKILL cannot be caught: the budget ends before the kubelet
- * sends it, so the process is gone by then.
+ * sends it, so the process is gone by then. Resolves only once serving; see {@link Lifecycle.run}
+ * for when and how it fails.
  */
 export async function runLifecycle(
   internals: LifecycleInternals,
@@ -38,43 +44,46 @@ export async function runLifecycle(
 ): Promise<void> {
   const { env, exitProcess } = { ...runDefaults, ...options };
   const { life, emit } = internals;
+  // A function, so that TypeScript does not narrow the phase across the awaits below.
+  const phaseNow = (): PhaseKind => life.phase.kind;
+  if (phaseNow() !== 'created') {
+    // A bug in the caller's code, not a condition of the pod: a rejection with its stack.
+    throw new LameduckError('invalid_state', `lifecycle: run() called again (phase ${phaseNow()})`);
+  }
+  // Expected failures (a bad setting, a port in use) are logged as one line by then: exit 1
+  // before the caller's `await life.run()` can reject, which Node would print with a stack trace.
+  const failBeforeServing = (error: LameduckError): never => {
+    if (exitProcess) process.exit(1);
+    throw error;
+  };
   try {
     internals.reconfigure(env);
   } catch (error) {
-    emit({ type: 'config-invalid', error: LameduckError.from(error, 'invalid_config') });
-    throw error;
+    const invalid = LameduckError.from(error, 'invalid_config');
+    emit({ type: 'config-invalid', error: invalid });
+    failBeforeServing(invalid);
   }
   const config = life.config;
 
+  const refusals = createRefusalLog({ report: emit });
   let admin: AdminServer | undefined;
   if (config.admin !== false) {
-    const allow = parseAddressAllowList(config.admin.prestopAllow);
-    if (!allow.ok) {
-      emit({ type: 'config-invalid', error: allow.error });
-      throw allow.error;
-    }
     admin = createAdminServer({
-      port: config.admin.port,
-      host: config.admin.host,
-      prestopAllow: allow.value,
+      ...config.admin,
       registry: life.registry,
       handlers: {
         isReady: () => life.ready,
         prestop: () => life.lameDuckOver('prestop'),
-        prestopRefused: (remoteAddress) => emit({ type: 'prestop-refused', remoteAddress }),
+        prestopRefused: (remoteAddress) => refusals.refused(remoteAddress),
       },
     });
     try {
       const address = await admin.listen();
       emit({ type: 'admin-listening', host: address.address, port: address.port });
     } catch (error) {
-      emit({
-        type: 'participant-failed',
-        name: 'admin',
-        step: 'start',
-        error: LameduckError.from(error),
-      });
-      throw error;
+      const unavailable = LameduckError.from(error);
+      emit({ type: 'participant-failed', name: 'admin', step: 'start', error: unavailable });
+      failBeforeServing(unavailable);
     }
   }
 
@@ -84,6 +93,8 @@ export async function runLifecycle(
   let hardExitTimer: NodeJS.Timeout | undefined;
   const exit = (code: 0 | 1): void => {
     if (disposed) return;
+    // The refusals counted since the last report go in the log before the process ends.
+    refusals.close();
     // Removing the last SIGTERM listener restores the default action, which would let a SIGTERM
     // landing now (the kubelet's, right after a preStop) kill the process instead of this exit.
     if (exitProcess) process.exit(code);
@@ -115,6 +126,7 @@ export async function runLifecycle(
   const unsubscribe = life.on(onEvent);
   function teardown(): void {
     if (hardExitTimer !== undefined) clearTimeout(hardExitTimer);
+    refusals.close();
     unsubscribe();
     for (const signal of shutdownSignals) process.off(signal, onSignal);
     process.off('uncaughtException', onUncaught);
@@ -126,15 +138,25 @@ export async function runLifecycle(
     await admin?.close();
   });
 
-  void life.done.then(async (result) => {
+  // With exitProcess, exit() ends the process: awaiting this then never returns.
+  const ended = life.done.then(async (result) => {
     await admin?.close();
     exit(uncaught ? 1 : result.exitCode);
+    return result;
   });
   try {
     await life.start();
   } catch (error) {
-    // The failure is logged and the process is about to exit 1; a rejection here would only add
-    // a stack trace to the log.
-    if (!exitProcess) throw error;
+    // start() has logged the failure and stopped what had started; the exit is 1.
+    await ended;
+    throw LameduckError.from(error);
+  }
+  if (phaseNow() !== 'serving') {
+    // SIGTERM or a preStop call during start-up: not a failure, and the exit code is the shutdown's.
+    const { trigger } = await ended;
+    throw new LameduckError(
+      'aborted',
+      `lifecycle: run(): the shutdown (${trigger}) began before the service was serving`,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import { timerDelayProblem } from '../lifecycle/timer-delay.js';
 import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
 import {
   type RegistryFormat,
@@ -76,6 +77,11 @@ export function etcdDiscovery(
       'invalid_config',
       `etcd discovery: format must be one of ${registryFormats.join(', ')}, got '${format}'`,
     );
+  }
+  for (const key of ['callTimeoutMs', 'retryDelayMs', 'resyncIntervalMs'] as const) {
+    const problem = timerDelayProblem(key, config[key], 1);
+    if (problem !== undefined)
+      throw new LameduckError('invalid_config', `etcd discovery: ${problem}`);
   }
   const codec = registryCodec(format);
   const prefix = codec.prefix(service);

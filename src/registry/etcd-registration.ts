@@ -8,6 +8,8 @@ import type {
   ReadinessGate,
   ServingAware,
 } from '../lifecycle/participant.js';
+import { timerDelayLimitSeconds, timerDelayProblem } from '../lifecycle/timer-delay.js';
+import { checkWholeNumber } from '../lifecycle/whole-number.js';
 import { boundEtcdCall, type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
 import {
   parseHostPort,
@@ -88,13 +90,15 @@ function validate(options: EtcdRegistrationOptions): void {
     const metadata = registryCodec(options.format).checkMetadata(options.metadata);
     if (!metadata.ok) problems.push(metadata.error.rawMessage);
   }
-  if (!Number.isInteger(options.leaseTtlSeconds) || options.leaseTtlSeconds < 2) {
-    problems.push(`leaseTtlSeconds must be a whole number >= 2, got ${options.leaseTtlSeconds}`);
-  }
+  // The loss timer waits a whole TTL: it must fit in a Node timer.
+  const ttl = checkWholeNumber('leaseTtlSeconds', options.leaseTtlSeconds, {
+    minimum: 2,
+    ...timerDelayLimitSeconds,
+  });
+  if (!ttl.ok) problems.push(ttl.error);
   for (const key of ['callTimeoutMs', 'retryDelayMs'] as const) {
-    if (!Number.isFinite(options[key]) || options[key] <= 0) {
-      problems.push(`${key} must be a number of milliseconds > 0, got ${options[key]}`);
-    }
+    const problem = timerDelayProblem(key, options[key], 1);
+    if (problem !== undefined) problems.push(problem);
   }
   if (problems.length > 0) {
     throw new LameduckError('invalid_config', `etcd registration: ${problems.join('; ')}`);

@@ -1,9 +1,17 @@
 import { request } from 'node:http';
 
-/** A plain GET on loopback, optionally from a chosen local address; answers status and body. */
+/**
+ * A plain GET on loopback (or `method`), optionally from a chosen local address; answers status
+ * and body.
+ */
 export function httpGet(
   url: string,
-  options: { localAddress?: string; signal?: AbortSignal; headers?: Record<string, string> } = {},
+  options: {
+    localAddress?: string;
+    signal?: AbortSignal;
+    headers?: Record<string, string>;
+    method?: string;
+  } = {},
 ): Promise<{
   status: number;
   body: string;

@@ -111,7 +111,17 @@ test('bad configuration: a clear error naming the variable, and a non-zero exit'
   const cases: Array<[Record<string, string>, RegExp]> = [
     [
       { LAMEDUCK_GRACE_PERIOD_SECONDS: 'thirty' },
-      /LAMEDUCK_GRACE_PERIOD_SECONDS must be a number >= 0, got 'thirty'/,
+      /LAMEDUCK_GRACE_PERIOD_SECONDS must be a whole decimal number from 1 to 2147483 .*, got 'thirty'/,
+    ],
+    // Past what a timer holds: the budget's timers would fire at once (issue 12, item 6).
+    [
+      { LAMEDUCK_GRACE_PERIOD_SECONDS: '2200000' },
+      /LAMEDUCK_GRACE_PERIOD_SECONDS must be a whole decimal number from 1 to 2147483 \(the longest a timer holds is 2\^31 - 1 ms, about 24.8 days\), got '2200000'/,
+    ],
+    // Hex is not decimal (issue 12, item 7).
+    [
+      { LAMEDUCK_GRACE_PERIOD_SECONDS: '0x1e' },
+      /LAMEDUCK_GRACE_PERIOD_SECONDS must be a whole decimal number .*, got '0x1e'/,
     ],
     [
       { LAMEDUCK_GRACE_PERIOD_SECONDS: '5', LAMEDUCK_MIN_LAME_DUCK_MS: '4000' },
@@ -119,9 +129,22 @@ test('bad configuration: a clear error naming the variable, and a non-zero exit'
     ],
     [
       { LAMEDUCK_PRESTOP_ALLOW: 'node-1' },
-      /prestop allow-list entry 'node-1' is not an IP address or CIDR/,
+      /LAMEDUCK_PRESTOP_ALLOW entry 'node-1' is not an IP address or CIDR/,
     ],
-    [{ LAMEDUCK_ADMIN_PORT: 'x' }, /admin port must be an integer from 0 to 65535, got 'x'/],
+    // A trailing slash used to be a /0: everyone could start the shutdown (issue 12, item 1).
+    [
+      { LAMEDUCK_PRESTOP_ALLOW: '10.1.2.3,10.244.0.0/' },
+      /LAMEDUCK_PRESTOP_ALLOW entry '10.244.0.0\/' has the prefix length ''/,
+    ],
+    // This one aborted the process in BlockList.addSubnet, exit 134 (issue 12, item 2).
+    [
+      { HOST_IP: '10.0.0.1/-0' },
+      /HOST_IP '10.0.0.1\/-0' is a range: it must be the node's one address/,
+    ],
+    [
+      { LAMEDUCK_ADMIN_PORT: 'x' },
+      /LAMEDUCK_ADMIN_PORT must be a whole decimal number from 0 to 65535, got 'x'/,
+    ],
   ];
   for (const [env, message] of cases) {
     const service = startChildService(fixture, { LAMEDUCK_ADMIN_HOST: '127.0.0.1', ...env });

@@ -267,7 +267,7 @@ test('bad options are refused, naming the setting', () => {
       );
     refused({ service: '' }, /service must be a non-empty name/);
     refused({ format: 'consul' }, /format must be one of etcd-naming, go-zero, kratos/);
-    refused({ leaseTtlSeconds: 1 }, /leaseTtlSeconds must be a whole number >= 2/);
+    refused({ leaseTtlSeconds: 1 }, /leaseTtlSeconds must be a whole number from 2 to 2147483 /);
     refused({ callTimeoutMs: 0 }, /callTimeoutMs/);
     refused(
       { metadata: {} },

@@ -4,6 +4,8 @@
  * is counted per answering pid and every failure recorded with its time.
  */
 
+import { clampTimerDelayMs } from '../../lifecycle/timer-delay.js';
+
 /** What one request ended with. */
 export type RequestOutcome =
   | { ok: true; pid: string }
@@ -113,7 +115,7 @@ export function startOpenLoop(options: OpenLoopOptions, signal?: AbortSignal): L
         await Promise.race([
           Promise.allSettled([...pending]),
           new Promise<void>((resolve) => {
-            waitTimer = setTimeout(resolve, drainWaitMs);
+            waitTimer = setTimeout(resolve, clampTimerDelayMs(drainWaitMs));
           }),
         ]);
         clearTimeout(waitTimer);

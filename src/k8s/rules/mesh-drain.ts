@@ -10,7 +10,7 @@
  *   sleep shorter than that wait. The requests the hook waits for then fail. A native sidecar
  *   is stopped after the app containers (KEP-753): no race.
  */
-import { lifecycleDefaults } from '../../lifecycle/lifecycle-options.js';
+import { lifecycleDefaults, parseLifecycleEnvNumber } from '../../lifecycle/lifecycle-options.js';
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { istioNativeAnnotation, linkerdNativeAnnotations, readMeshProxy } from '../mesh-proxy.js';
 import { defaultGracePeriodSeconds, preStopDelay } from '../shutdown-timing.js';
@@ -75,6 +75,10 @@ function preStopHoldSeconds(container: ContainerView): number | undefined {
   const delay = preStopDelay(container.preStop);
   if (delay.kind === 'fixed') return delay.seconds;
   if (delay.kind !== 'lameduck') return undefined;
-  const minMs = Number(container.env.get('LAMEDUCK_MIN_LAME_DUCK_MS') ?? lameduckMinLameDuckMs);
-  return (Number.isFinite(minMs) ? minMs : lameduckMinLameDuckMs) / 1000;
+  // As lameduck reads it: blank is unset; a value it refuses (it would not start) is not this
+  // rule's to report, the default stands in.
+  const text = container.env.get('LAMEDUCK_MIN_LAME_DUCK_MS') ?? '';
+  const minMs =
+    text.trim() === '' ? undefined : parseLifecycleEnvNumber('LAMEDUCK_MIN_LAME_DUCK_MS', text);
+  return (minMs?.ok ? minMs.value : lameduckMinLameDuckMs) / 1000;
 }

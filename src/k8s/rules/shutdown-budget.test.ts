@@ -180,8 +180,14 @@ test('a grace setting that is not a number is an error: lameduck would not start
   assert.equal(findings[0]?.severity, 'error');
   assert.match(
     findings[0]?.message ?? '',
-    /is 'forty-five', not a number of seconds: lameduck refuses to start/,
+    /is 'forty-five', not a whole decimal number of seconds from 1 to 2147483: lameduck refuses to start/,
   );
+  // Read as lameduck reads it: hex, fractions and exponents are refused there (issue 12, item 7).
+  for (const text of ['"0x2d"', '"45.0"', '"4.5e1"', '"045"']) {
+    const notDecimal = lint(cleanLameduckManifest.replace('value: "45"', `value: ${text}`));
+    assert.equal(notDecimal.findings.length, 1, text);
+    assert.match(notDecimal.findings[0]?.message ?? '', /lameduck refuses to start/, text);
+  }
   // Empty is unset to lameduck: its default of 30 s is the finding.
   const empty = lint(cleanLameduckManifest.replace('value: "45"', 'value: ""')).findings;
   assert.match(empty[0]?.message ?? '', /unset \(lameduck assumes 30\)/);

@@ -2,6 +2,8 @@
  * The shutdown timing must fit the grace period: the preStop hook's time, then the app's own
  * shutdown after SIGTERM, all before the kubelet's SIGKILL at `terminationGracePeriodSeconds`.
  */
+
+import { maxGracePeriodSeconds } from '../../lifecycle/lifecycle-options.js';
 import {
   appContainers,
   type LintRule,
@@ -147,8 +149,8 @@ function checkContainer(
       case 'invalid':
         return [
           finding(
-            `LAMEDUCK_GRACE_PERIOD_SECONDS is '${gracePeriod.text}', not a number of seconds: ` +
-              'lameduck refuses to start',
+            `LAMEDUCK_GRACE_PERIOD_SECONDS is '${gracePeriod.text}', not a whole decimal number ` +
+              `of seconds from 1 to ${maxGracePeriodSeconds}: lameduck refuses to start`,
           ),
         ];
       case 'set':
