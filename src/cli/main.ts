@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { createDrillCommand } from './drill-command.js';
 import { createLintCommand } from './lint-command.js';
 import { createPrestopCommand } from './prestop-command.js';
 
@@ -14,6 +15,7 @@ const program = new Command('lameduck')
   )
   .version(packageJson.version)
   .addCommand(createLintCommand(packageJson.version))
+  .addCommand(createDrillCommand())
   .addCommand(createPrestopCommand());
 
 await program.parseAsync(process.argv);

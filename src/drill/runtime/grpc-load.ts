@@ -11,7 +11,12 @@ import {
   Metadata,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { type Load, type RequestOutcome, startOpenLoop } from './open-loop.js';
+import {
+  type Load,
+  type OpenLoopOptions,
+  type RequestOutcome,
+  startOpenLoop,
+} from './open-loop.js';
 
 /** Options of {@link startGrpcLoad}. */
 export interface GrpcLoadOptions {
@@ -21,8 +26,8 @@ export interface GrpcLoadOptions {
   method: string;
   /** The serialized request sent on every call. */
   request: Buffer;
-  /** Reads the answering server's pid from a serialized response. */
-  pidOf(response: Buffer): string;
+  /** Reads the answering server's pid from a serialized response, when it carries one. */
+  pidOf(response: Buffer): string | undefined;
   /** Calls per second. */
   ratePerSecond: number;
   /** Deadline of each call. Default: 2000. */
@@ -31,11 +36,19 @@ export interface GrpcLoadOptions {
   channelOptions: ChannelOptions;
   /** Default: insecure. */
   credentials: ChannelCredentials;
+  /**
+   * Separate channels the calls are spread over, each with its own connections (as separate
+   * callers would have): a Service balances connections, not calls. Default: 1.
+   */
+  channels: number;
+  /** See {@link OpenLoopOptions.onSettled}. */
+  onSettled?: OpenLoopOptions['onSettled'];
 }
 
 /** Defaults of {@link GrpcLoadOptions}, for the options that have one. */
 export const grpcLoadDefaults = {
   deadlineMs: 2000,
+  channels: 1,
   channelOptions: {
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
   },
@@ -54,21 +67,29 @@ export function startGrpcLoad(
     Partial<GrpcLoadOptions>,
   signal?: AbortSignal,
 ): GrpcLoad {
-  const { target, method, request, pidOf, ratePerSecond, deadlineMs, channelOptions } = {
+  const { target, method, request, pidOf, ratePerSecond, deadlineMs, channelOptions, channels } = {
     ...grpcLoadDefaults,
     ...options,
   };
-  const client = new Client(
-    target,
-    options.credentials ?? channelCredentials.createInsecure(),
-    channelOptions,
+  const credentials = options.credentials ?? channelCredentials.createInsecure();
+  const clients = Array.from(
+    { length: Math.max(1, channels) },
+    () =>
+      new Client(
+        target,
+        credentials,
+        // Without a local pool, channels with equal options share their subchannels.
+        channels > 1 ? { ...channelOptions, 'grpc.use_local_subchannel_pool': 1 } : channelOptions,
+      ),
   );
   const load = startOpenLoop(
     {
       ratePerSecond,
       drainWaitMs: deadlineMs,
-      send: () =>
+      ...(options.onSettled === undefined ? {} : { onSettled: options.onSettled }),
+      send: (index) =>
         new Promise<RequestOutcome>((resolve) => {
+          const client = clients[index % clients.length] as Client;
           client.makeUnaryRequest(
             method,
             passBytes,
@@ -85,14 +106,20 @@ export function startGrpcLoad(
                   message: error?.details ?? 'no response',
                 });
               } else {
-                resolve({ ok: true, pid: pidOf(response) });
+                const pid = pidOf(response);
+                resolve(pid === undefined ? { ok: true } : { ok: true, pid });
               }
             },
           );
         }),
-      close: async () => client.close(),
+      close: async () => {
+        for (const client of clients) client.close();
+      },
     },
     signal,
   );
-  return { ...load, channelzId: Number(client.getChannel().getChannelzRef().id) };
+  return {
+    ...load,
+    channelzId: Number((clients[0] as Client).getChannel().getChannelzRef().id),
+  };
 }

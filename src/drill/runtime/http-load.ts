@@ -3,7 +3,13 @@
  * clients (undici pools).
  */
 import { Pool } from 'undici';
-import { type Load, type LoadReport, type RequestOutcome, startOpenLoop } from './open-loop.js';
+import {
+  type Load,
+  type LoadReport,
+  type OpenLoopOptions,
+  type RequestOutcome,
+  startOpenLoop,
+} from './open-loop.js';
 
 /** Options of {@link startHttpLoad}. */
 export interface HttpLoadOptions {
@@ -17,6 +23,15 @@ export interface HttpLoadOptions {
   connectionsPerClient: number;
   /** Path requested. Default: `/`. */
   path: string;
+  /** Method. Default: `GET`. */
+  method: string;
+  /**
+   * Reads the answering pid from a response body, when it names one. Default: the second word
+   * of a body `<word> <pid>` (the tests' services).
+   */
+  pidOf(body: string): string | undefined;
+  /** See {@link OpenLoopOptions.onSettled}. */
+  onSettled?: OpenLoopOptions['onSettled'];
   /** A request without response headers or body for this long fails. Default: 10000. */
   requestTimeoutMs: number;
   /** Extra undici pool options (TLS, for instance). Default: none. */
@@ -28,11 +43,13 @@ export const httpLoadDefaults = {
   clients: 1,
   connectionsPerClient: 4,
   path: '/',
+  method: 'GET',
+  pidOf: (body: string) => body.split(' ')[1]?.trim() ?? '?',
   requestTimeoutMs: 10_000,
   poolOptions: {},
 } satisfies Partial<HttpLoadOptions>;
 
-/** What a load run saw; successful answers are 200s, counted per pid from the body `<word> <pid>`. */
+/** What a load run saw; successful answers are 2xx and 3xx, counted per pid (`pidOf`). */
 export type HttpLoadReport = LoadReport;
 
 /** A running HTTP load; see {@link startHttpLoad}. */
@@ -49,6 +66,8 @@ export function startHttpLoad(
     clients,
     connectionsPerClient,
     path,
+    method,
+    pidOf,
     requestTimeoutMs,
     poolOptions,
   } = { ...httpLoadDefaults, ...options };
@@ -67,28 +86,40 @@ export function startHttpLoad(
     {
       ratePerSecond,
       drainWaitMs: requestTimeoutMs,
-      send: async (index): Promise<RequestOutcome> => {
-        const pool = pools[index % pools.length] as Pool;
-        try {
-          const res = await pool.request({ method: 'GET', path });
-          const text = await res.body.text();
-          if (res.statusCode !== 200) {
-            return { ok: false, code: `HTTP ${res.statusCode}`, message: text.slice(0, 200) };
-          }
-          return { ok: true, pid: text.split(' ')[1]?.trim() ?? '?' };
-        } catch (error) {
-          const e = error as { code?: unknown; message?: unknown };
-          return {
-            ok: false,
-            code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
-            message: typeof e.message === 'string' ? e.message : String(error),
-          };
-        }
-      },
+      ...(options.onSettled === undefined ? {} : { onSettled: options.onSettled }),
+      send: (index) =>
+        sendHttpRequest(pools[index % pools.length] as Pool, { method, path }, pidOf),
       close: async () => {
         await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
       },
     },
     signal,
   );
+}
+
+/**
+ * One request on `pool`: a 2xx or 3xx answer succeeds; any other status, and any error of the
+ * connection, fails with its code (`HTTP 503`, undici's `ECONNREFUSED`, `UND_ERR_SOCKET`, …).
+ */
+export async function sendHttpRequest(
+  pool: Pool,
+  request: { method: string; path: string },
+  pidOf: (body: string) => string | undefined,
+): Promise<RequestOutcome> {
+  try {
+    const res = await pool.request({ method: request.method as 'GET', path: request.path });
+    const text = await res.body.text();
+    if (res.statusCode < 200 || res.statusCode >= 400) {
+      return { ok: false, code: `HTTP ${res.statusCode}`, message: text.slice(0, 200) };
+    }
+    const pid = pidOf(text);
+    return pid === undefined ? { ok: true } : { ok: true, pid };
+  } catch (error) {
+    const e = error as { code?: unknown; message?: unknown };
+    return {
+      ok: false,
+      code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
+      message: typeof e.message === 'string' ? e.message : String(error),
+    };
+  }
 }

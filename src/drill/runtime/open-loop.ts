@@ -6,9 +6,9 @@
 
 import { clampTimerDelayMs } from '../../lifecycle/timer-delay.js';
 
-/** What one request ended with. */
+/** What one request ended with; `pid` when the answer names the process that gave it. */
 export type RequestOutcome =
-  | { ok: true; pid: string }
+  | { ok: true; pid?: string }
   | { ok: false; code: string; message: string };
 
 /** One failed request. */
@@ -57,6 +57,11 @@ export interface OpenLoopOptions {
   close(): Promise<void>;
   /** Default wait for requests in flight at stop, in milliseconds. */
   drainWaitMs: number;
+  /**
+   * Called as each request ends, with when it left and ended (`performance.now()`): for callers
+   * that keep every request (the drill's timeline). Requests cut off at stop are not reported.
+   */
+  onSettled?(startedAtMs: number, endedAtMs: number, outcome: RequestOutcome): void;
 }
 
 // A tick shorter than the gap between requests keeps the schedule smooth at ~300 req/s.
@@ -76,13 +81,20 @@ export function startOpenLoop(options: OpenLoopOptions, signal?: AbortSignal): L
   const startedAtMs = performance.now();
   let closing = false;
 
+  const { onSettled } = options;
   const issue = (): void => {
+    const requestStartedAtMs = performance.now();
     const request = send(report.sent++).then((outcome) => {
       // Requests we cut off ourselves at stop are not the server's failures.
       if (closing && !outcome.ok) {
         report.cutOffAtStop++;
-      } else if (outcome.ok) {
-        report.byPid.set(outcome.pid, (report.byPid.get(outcome.pid) ?? 0) + 1);
+        return;
+      }
+      onSettled?.(requestStartedAtMs, performance.now(), outcome);
+      if (outcome.ok) {
+        if (outcome.pid !== undefined) {
+          report.byPid.set(outcome.pid, (report.byPid.get(outcome.pid) ?? 0) + 1);
+        }
         report.succeeded++;
       } else {
         report.failures.push({

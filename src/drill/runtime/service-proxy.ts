@@ -5,39 +5,62 @@
  */
 import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net';
 
+/** A backend: a port on 127.0.0.1, or a host and port. */
+export type ProxyEndpoint = number | { host: string; port: number };
+
 /** A running proxy; see {@link startServiceProxy}. */
 export interface ServiceProxy {
-  /** The port the proxy listens on, on 127.0.0.1. */
+  /** The address the proxy listens on. */
+  readonly host: string;
+  /** The port the proxy listens on. */
   readonly port: number;
-  /** Replaces the endpoint list (ports on 127.0.0.1): affects new connections only. */
-  setEndpoints(ports: readonly number[]): void;
-  /** Connections currently open through the proxy to backend `port`. */
-  connectionsTo(port: number): number;
-  /** Connections ever opened to backend `port`. */
-  connectionsOpenedTo(port: number): number;
+  /** Replaces the endpoint list: affects new connections only. */
+  setEndpoints(endpoints: readonly ProxyEndpoint[]): void;
+  /** Connections currently open through the proxy to `endpoint`. */
+  connectionsTo(endpoint: ProxyEndpoint): number;
+  /** Connections ever opened to `endpoint`. */
+  connectionsOpenedTo(endpoint: ProxyEndpoint): number;
   /** Stops listening and destroys every proxied connection. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Starts a {@link ServiceProxy} on 127.0.0.1, port 0, with `endpoints` as the initial list. */
-export async function startServiceProxy(endpoints: readonly number[]): Promise<ServiceProxy> {
-  let current = [...endpoints];
+const hostPort = (endpoint: ProxyEndpoint) =>
+  typeof endpoint === 'number' ? { host: '127.0.0.1', port: endpoint } : endpoint;
+const keyOf = (endpoint: ProxyEndpoint) => {
+  const { host, port } = hostPort(endpoint);
+  return `${host}:${port}`;
+};
+
+/**
+ * Starts a {@link ServiceProxy} on `host` (default 127.0.0.1), port 0, with `endpoints` as the
+ * initial list.
+ */
+export async function startServiceProxy(
+  endpoints: readonly ProxyEndpoint[],
+  host = '127.0.0.1',
+): Promise<ServiceProxy> {
+  let current = endpoints.map(hostPort);
   let next = 0;
-  const open = new Map<Socket, number>();
-  const opened = new Map<number, number>();
+  const open = new Map<Socket, string>();
+  const opened = new Map<string, number>();
 
   // allowHalfOpen on both sides: a FIN from one peer must reach the other as a FIN, with the
   // other direction still open, as through NAT; without it net ends the socket at once.
   const server = createServer({ allowHalfOpen: true }, (client) => {
-    const port = current.length === 0 ? undefined : current[next++ % current.length];
-    if (port === undefined) {
+    const backend = current.length === 0 ? undefined : current[next++ % current.length];
+    if (backend === undefined) {
       // No endpoint: the connection is refused, as iptables REJECT does for an empty Service.
       client.resetAndDestroy();
       return;
     }
-    opened.set(port, (opened.get(port) ?? 0) + 1);
-    const upstream = createConnection({ host: '127.0.0.1', port, allowHalfOpen: true });
-    open.set(client, port);
+    const key = keyOf(backend);
+    opened.set(key, (opened.get(key) ?? 0) + 1);
+    const upstream = createConnection({
+      host: backend.host,
+      port: backend.port,
+      allowHalfOpen: true,
+    });
+    open.set(client, key);
     // Data and FINs pass through the pipes in order; a reset on either side resets the other,
     // as a NAT'd connection would see it.
     client.pipe(upstream);
@@ -61,7 +84,7 @@ export async function startServiceProxy(endpoints: readonly number[]): Promise<S
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -69,17 +92,19 @@ export async function startServiceProxy(endpoints: readonly number[]): Promise<S
   let closing: Promise<void> | undefined;
 
   return {
+    host,
     port: (server.address() as AddressInfo).port,
-    setEndpoints(ports) {
-      current = [...ports];
+    setEndpoints(list) {
+      current = list.map(hostPort);
     },
-    connectionsTo(port) {
+    connectionsTo(endpoint) {
+      const key = keyOf(endpoint);
       let count = 0;
-      for (const p of open.values()) if (p === port) count++;
+      for (const k of open.values()) if (k === key) count++;
       return count;
     },
-    connectionsOpenedTo(port) {
-      return opened.get(port) ?? 0;
+    connectionsOpenedTo(endpoint) {
+      return opened.get(keyOf(endpoint)) ?? 0;
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
