@@ -17,6 +17,7 @@ import type {
 } from '../lifecycle/participant.js';
 import { waitForDrain } from './drain-wait.js';
 import { createH2Sessions } from './h2-sessions.js';
+import { requestPath } from './request-path.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
 export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
@@ -55,7 +56,8 @@ type State = 'serving' | 'lame-duck' | 'nudged' | 'draining';
 
 interface InFlight {
   method: string;
-  path: string;
+  /** The request target as received; logged through {@link requestPath}, never whole. */
+  target: string;
   startedAtMs: number;
   /** HTTP/1 only: the socket and response, to end the socket after the response. */
   socket?: Socket;
@@ -150,7 +152,7 @@ export function drainHttpServer(
     const atMs = isProbe(rawHeader(req.rawHeaders, 'user-agent')) ? now() : traffic.recordArrival();
     const record: InFlight = {
       method: req.method ?? 'GET',
-      path: req.url ?? '/',
+      target: req.url ?? '/',
       startedAtMs: atMs,
       socket,
       res,
@@ -166,7 +168,7 @@ export function drainHttpServer(
     const atMs = isProbe(headers['user-agent']) ? now() : traffic.recordArrival();
     const record: InFlight = {
       method: String(headers[':method'] ?? 'GET'),
-      path: String(headers[':path'] ?? '/'),
+      target: String(headers[':path'] ?? '/'),
       startedAtMs: atMs,
     };
     inFlight.add(record);
@@ -228,7 +230,8 @@ export function drainHttpServer(
   const describeInFlight = (): string[] => {
     const atMs = now();
     return [...inFlight].map(
-      (r) => `${r.method} ${r.path} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
+      (r) =>
+        `${r.method} ${requestPath(r.target)} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
     );
   };
 
