@@ -17,7 +17,8 @@ import type {
 } from '../lifecycle/participant.js';
 import { waitForDrain } from './drain-wait.js';
 import { createH2Sessions } from './h2-sessions.js';
-import { requestPath } from './request-path.js';
+import { createHttp1Requests } from './http1-requests.js';
+import { createInFlightRequests, type InFlightRequest } from './in-flight-requests.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
 export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
@@ -52,23 +53,7 @@ export type HttpDrainParticipant = Participant &
     readonly traffic: TrafficMeter;
   };
 
-type State = 'serving' | 'lame-duck' | 'nudged' | 'draining';
-
-interface InFlight {
-  method: string;
-  /** The request target as received; logged through {@link requestPath}, never whole. */
-  target: string;
-  startedAtMs: number;
-  /** HTTP/1 only: the socket and response, to end the socket after the response. */
-  socket?: Socket;
-  res?: ServerResponse;
-}
-
 type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
-
-// The in-flight record rides on the response: cheaper per request than a closure or a map.
-const kRecord = Symbol('lameduck.inFlight');
-type TrackedResponse = ServerResponse & { [kRecord]?: InFlight };
 
 // req.headers is built lazily by Node; finding one header in rawHeaders avoids building it.
 function rawHeader(rawHeaders: readonly string[], lowerName: string): string | undefined {
@@ -91,11 +76,13 @@ function rawHeader(rawHeaders: readonly string[], lowerName: string): string | u
  * - Serving: counts arrivals (HTTP/1 requests and HTTP/2 sessions and streams) and requests in
  *   flight.
  * - Lame duck: keeps serving every request. HTTP/1.1 responses carry `Connection: close`, so
- *   keep-alive callers reconnect, and after endpoint removal land elsewhere. Once the minimum wait
- *   has passed, HTTP/2 sessions get a GOAWAY; their open streams finish.
+ *   keep-alive callers reconnect, and after endpoint removal land elsewhere; on a connection with
+ *   pipelined requests only the last response read says so, and every request read before it is
+ *   answered. Once the minimum wait has passed, HTTP/2 sessions get a GOAWAY; their open streams
+ *   finish.
  * - Draining (`stop`): the listener closes; idle keep-alive sockets are ended between requests,
- *   busy ones right after their last response; HTTP/2 sessions close once their streams end. When
- *   the budget's signal aborts, what is left is destroyed and reported as forced work.
+ *   busy ones right after their last response; HTTP/2 sessions close once their streams end.
+ *   When the budget's signal aborts, what is left is destroyed and reported as forced work.
  *
  * Attach it before the server gets traffic; it adds listeners only, and `stop` removes them.
  */
@@ -111,20 +98,19 @@ export function drainHttpServer(
   // Compat 'request' listeners on an HTTP/2 server turn on the compat layer: add ours only if the
   // application already uses it (HTTP/1 requests with allowHTTP1 arrive there too).
   const watchRequests = !isHttp2 || server.listenerCount('request') > 0;
-  const inFlight = new Set<InFlight>();
   const sockets = new Set<Socket>();
   const sessions = createH2Sessions();
-  let state: State = 'serving';
-  // Set by stop(): called when the last request in flight ends.
+  // Set by stop(): called once nothing is in flight.
   let onIdle: (() => void) | undefined;
-
-  const endSocketIfIdle = (socket: Socket): void => {
-    for (const r of inFlight) if (r.socket === socket) return;
-    // end() sends FIN after the response just written; destroy() could cut it short.
-    if (!socket.destroyed) socket.end();
+  const checkIdle = (): void => {
+    if (onIdle !== undefined && requests.size === 0) onIdle();
   };
+  const requests = createInFlightRequests(traffic, checkIdle);
+  const http1 = createHttp1Requests(requests);
+
   const forgetSocket = function (this: Socket): void {
     sockets.delete(this);
+    http1.socketClosed(this);
   };
   const addSocket = (socket: Socket): void => {
     sockets.add(socket);
@@ -132,53 +118,31 @@ export function drainHttpServer(
   };
 
   // A connection counts as traffic through its requests (HTTP/1) or its session (HTTP/2), not at
-  // accept: the kubelet opens a connection per probe, and a probe is not a caller. Sockets are
-  // kept only to be destroyed at the end. A connection accepted while draining (its TLS handshake
-  // may end after the listener closed) is kept: its request is served with `Connection: close`.
+  // accept: the kubelet opens a connection per probe, and a probe is not a caller. A connection
+  // accepted while draining (its TLS handshake may end after the listener closed) is kept: its
+  // request is served with `Connection: close`.
   const onSocket = (socket: Socket): void => addSocket(socket);
+  const arrivedAtMs = (userAgent: string | undefined): number =>
+    isProbe(userAgent) ? now() : traffic.recordArrival();
 
-  const onResponseClose = function (this: TrackedResponse): void {
-    const record = this[kRecord];
-    if (record === undefined || !inFlight.delete(record)) return;
-    traffic.requestFinished();
-    if (onIdle !== undefined && inFlight.size === 0) onIdle();
-    // A response whose headers went out before lame duck kept the socket alive: end it now.
-    if (state === 'draining' && record.socket !== undefined) endSocketIfIdle(record.socket);
-  };
-  const onRequest = (req: IncomingMessage, res: TrackedResponse): void => {
-    if (req.httpVersionMajor >= 2) return; // counted as a stream
+  // False when nobody can answer the request (a response ahead of it on its connection committed
+  // `Connection: close`): not for the application.
+  const onRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.httpVersionMajor >= 2) return true; // counted as a stream
     const socket = req.socket;
     if (!sockets.has(socket)) addSocket(socket);
-    const atMs = isProbe(rawHeader(req.rawHeaders, 'user-agent')) ? now() : traffic.recordArrival();
-    const record: InFlight = {
-      method: req.method ?? 'GET',
-      target: req.url ?? '/',
-      startedAtMs: atMs,
-      socket,
-      res,
-    };
-    inFlight.add(record);
-    traffic.requestStarted();
-    res[kRecord] = record;
-    res.on('close', onResponseClose);
-    if (state !== 'serving') res.setHeader('connection', 'close');
+    return http1.track(req, res, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
   };
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
-    const atMs = isProbe(headers['user-agent']) ? now() : traffic.recordArrival();
-    const record: InFlight = {
+    const request: InFlightRequest = {
       method: String(headers[':method'] ?? 'GET'),
       target: String(headers[':path'] ?? '/'),
-      startedAtMs: atMs,
+      startedAtMs: arrivedAtMs(headers['user-agent']),
     };
-    inFlight.add(record);
-    traffic.requestStarted();
+    requests.add(request);
     sessions.trackStream(stream);
-    stream.once('close', () => {
-      if (!inFlight.delete(record)) return;
-      traffic.requestFinished();
-      if (onIdle !== undefined && inFlight.size === 0) onIdle();
-    });
+    stream.once('close', () => requests.finish(request));
   };
   const onSession = (session: Http2Session): void => {
     traffic.recordArrival();
@@ -195,7 +159,7 @@ export function drainHttpServer(
     req: IncomingMessage,
     res: ServerResponse,
   ): void {
-    onRequest(req, res);
+    if (!onRequest(req, res)) return;
     for (const listener of applicationListeners) listener.call(this, req, res);
   };
   // HTTP/2 sockets too: a session closed gracefully keeps its socket until the peer closes.
@@ -227,14 +191,6 @@ export function drainHttpServer(
     if ('closeAllConnections' in server) server.closeAllConnections();
     return count;
   };
-  const describeInFlight = (): string[] => {
-    const atMs = now();
-    return [...inFlight].map(
-      (r) =>
-        `${r.method} ${requestPath(r.target)} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
-    );
-  };
-
   return {
     name,
     traffic,
@@ -267,37 +223,28 @@ export function drainHttpServer(
       });
     },
     enterLameDuck() {
-      if (state === 'serving') state = 'lame-duck';
-      for (const { res } of inFlight) {
-        if (res !== undefined && !res.headersSent) res.setHeader('connection', 'close');
-      }
+      http1.setMode('close');
     },
     nudge() {
-      state = 'nudged';
       sessions.notice();
     },
     async stop(signal) {
-      state = 'draining';
+      http1.setMode('end');
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
       });
       // Node's own idle check reads the parser's state: a socket whose request is still arriving
-      // is not idle, and is served. Busy sockets are ended after their response (onResponseClose).
+      // is not idle, and is served. Busy sockets are ended after their last response.
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       sessions.close();
       const idle = new Promise<void>((resolve) => {
-        if (inFlight.size === 0) resolve();
-        else onIdle = resolve;
+        onIdle = resolve;
+        checkIdle();
       });
       try {
-        const waited = await waitForDrain({
-          idle,
-          closed,
-          signal,
-          destroyConnections,
-        });
+        const waited = await waitForDrain({ idle, closed, signal, destroyConnections });
         if (!waited.aborted) return { forced: false, cutShort: waited.cutShort };
-        const forcedWork = describeInFlight();
+        const forcedWork = requests.describe(now());
         // Sockets still in a TLS handshake are not ours to wait for once the budget is spent.
         destroyConnections();
         return { forced: forcedWork.length > 0, forcedWork, cutShort: waited.cutShort };
