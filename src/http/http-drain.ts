@@ -19,6 +19,7 @@ import { waitForDrain } from './drain-wait.js';
 import { createH2Sessions } from './h2-sessions.js';
 import { createHttp1Requests } from './http1-requests.js';
 import { createInFlightRequests, type InFlightRequest } from './in-flight-requests.js';
+import { listenAlongside } from './listen-alongside.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
 export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
@@ -74,7 +75,7 @@ function rawHeader(rawHeaders: readonly string[], lowerName: string): string | u
  * Makes an HTTP server a lifecycle participant that leaves without failing a request.
  *
  * - Serving: counts arrivals (HTTP/1 requests and HTTP/2 sessions and streams) and requests in
- *   flight.
+ *   flight, including those answered through `checkContinue` or `checkExpectation` listeners.
  * - Lame duck: keeps serving every request. HTTP/1.1 responses carry `Connection: close`, so
  *   keep-alive callers reconnect, and after endpoint removal land elsewhere; on a connection with
  *   pipelined requests only the last response read says so, and every request read before it is
@@ -82,9 +83,12 @@ function rawHeader(rawHeaders: readonly string[], lowerName: string): string | u
  *   finish.
  * - Draining (`stop`): the listener closes; idle keep-alive sockets are ended between requests,
  *   busy ones right after their last response; HTTP/2 sessions close once their streams end.
- *   When the budget's signal aborts, what is left is destroyed and reported as forced work.
+ *   When the budget's signal aborts, what is left is destroyed and reported as forced work;
+ *   connections whose request headers were still arriving are reported as cut short.
  *
- * Attach it before the server gets traffic; it adds listeners only, and `stop` removes them.
+ * Attach it before the server gets traffic and after the application's `request` listeners; it
+ * adds listeners only (on `checkContinue` and `checkExpectation` only while the application has
+ * its own), and `stop` removes them.
  */
 export function drainHttpServer(
   server: DrainableServer,
@@ -125,13 +129,17 @@ export function drainHttpServer(
   const arrivedAtMs = (userAgent: string | undefined): number =>
     isProbe(userAgent) ? now() : traffic.recordArrival();
 
-  // False when nobody can answer the request (a response ahead of it on its connection committed
-  // `Connection: close`): not for the application.
+  // Every HTTP/1 request, whichever event brings it. False when nobody can answer it (a response
+  // ahead of it on its connection committed `Connection: close`): not for the application.
   const onRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.httpVersionMajor >= 2) return true; // counted as a stream
     const socket = req.socket;
     if (!sockets.has(socket)) addSocket(socket);
     return http1.track(req, res, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
+  };
+  // `Expect` requests go to their own listeners instead of 'request'.
+  const onExpectation = (req: IncomingMessage, res: ServerResponse): void => {
+    onRequest(req, res);
   };
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
@@ -173,11 +181,16 @@ export function drainHttpServer(
     server.removeAllListeners('request');
     server.on('request', combinedRequestListener);
   }
+  const stopListeningAlongside = listenAlongside(server, {
+    checkContinue: onExpectation,
+    checkExpectation: onExpectation,
+  });
 
   const detach = (): void => {
     server.off(socketEvent, onSocket);
     server.off('session', onSession);
     server.off('stream', onStream);
+    stopListeningAlongside();
     if (watchRequests) {
       server.off('request', combinedRequestListener);
       for (const listener of applicationListeners) server.on('request', listener);
@@ -190,6 +203,18 @@ export function drainHttpServer(
     sessions.destroy();
     if ('closeAllConnections' in server) server.closeAllConnections();
     return count;
+  };
+  // At the deadline, before destroying: Node's parser-aware check closes the idle HTTP/1
+  // connections; one left with no request in flight has a request whose headers are arriving.
+  const describeArriving = (): string[] => {
+    if (isHttp2 || !('closeIdleConnections' in server)) return [];
+    server.closeIdleConnections();
+    return [...sockets]
+      .filter((socket) => !socket.destroyed && !http1.isBusy(socket))
+      .map(
+        (socket) =>
+          `request from ${socket.remoteAddress}:${socket.remotePort} still arriving (headers incomplete), connection destroyed`,
+      );
   };
   return {
     name,
@@ -245,9 +270,10 @@ export function drainHttpServer(
         const waited = await waitForDrain({ idle, closed, signal, destroyConnections });
         if (!waited.aborted) return { forced: false, cutShort: waited.cutShort };
         const forcedWork = requests.describe(now());
+        const cutShort = [...waited.cutShort, ...describeArriving()];
         // Sockets still in a TLS handshake are not ours to wait for once the budget is spent.
         destroyConnections();
-        return { forced: forcedWork.length > 0, forcedWork, cutShort: waited.cutShort };
+        return { forced: forcedWork.length > 0, forcedWork, cutShort };
       } catch (error) {
         throw LameduckError.from(error);
       } finally {

@@ -5,12 +5,16 @@
  *    (tokens travel there) and, for an absolute-form target, without the scheme, credentials
  *    and host.
  * 2. HTTP/2 streams forced at the deadline: the same.
+ * 3. A connection whose request headers are still arriving at the deadline is destroyed and
+ *    named as cut short (its request was never read, so it is not forced work).
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { connect as connectHttp2, createServer as createH2cServer } from 'node:http2';
+import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { deferred, openRawConnection, startDrainedServer } from '../helpers/drained-server.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const secret = 'token=s3cr3t';
 
@@ -59,4 +63,34 @@ test('HTTP/2 forced work is named by path without the query', async (t) => {
   assert.equal(outcome?.forced, true);
   assert.equal(outcome?.forcedWork?.length, 1);
   assert.match(String(outcome?.forcedWork?.[0]), /^GET \/slow in flight for \d+ ms$/);
+});
+
+test('a connection with request headers still arriving at the deadline is named as cut short', async (t) => {
+  // 3. One request the handler never answers keeps the drain busy until the deadline; another
+  // connection has sent half its headers.
+  const arrived = deferred();
+  const server = createServer(() => arrived.resolve());
+  const serverSockets: Socket[] = [];
+  server.on('connection', (socket) => serverSockets.push(socket));
+  const { drain, port } = await startDrainedServer(t, server);
+  const busy = await openRawConnection(t, port);
+  busy.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  await arrived.promise;
+  const slowloris = await openRawConnection(t, port);
+  const halfHeaders = 'GET /upload HTTP/1.1\r\nHost: x\r\n';
+  slowloris.socket.write(halfHeaders);
+  // No event says the server read them: its socket's byte count does.
+  await waitUntil('the server read the half headers', () =>
+    serverSockets.some((s) => s.remotePort === slowloris.socket.localPort && s.bytesRead > 0),
+  );
+  const budget = new AbortController();
+  const stopped = drain.stop(budget.signal);
+  budget.abort();
+  const outcome = await stopped;
+  assert.equal(outcome?.forced, true);
+  assert.equal(outcome?.forcedWork?.length, 1);
+  assert.deepEqual(outcome?.cutShort, [
+    `request from 127.0.0.1:${slowloris.socket.localPort} still arriving (headers incomplete), connection destroyed`,
+  ]);
+  await slowloris.closed;
 });
