@@ -20,6 +20,8 @@ import { createH2Sessions } from './h2-sessions.js';
 import { createHttp1Requests } from './http1-requests.js';
 import { createInFlightRequests, type InFlightRequest } from './in-flight-requests.js';
 import { listenAlongside } from './listen-alongside.js';
+import { rawHeader } from './raw-header.js';
+import { whenListening } from './when-listening.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
 export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
@@ -55,21 +57,6 @@ export type HttpDrainParticipant = Participant &
   };
 
 type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
-
-// req.headers is built lazily by Node; finding one header in rawHeaders avoids building it.
-function rawHeader(rawHeaders: readonly string[], lowerName: string): string | undefined {
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (
-      name !== undefined &&
-      name.length === lowerName.length &&
-      name.toLowerCase() === lowerName
-    ) {
-      return rawHeaders[i + 1];
-    }
-  }
-  return undefined;
-}
 
 /**
  * Makes an HTTP server a lifecycle participant that leaves without failing a request.
@@ -220,32 +207,7 @@ export function drainHttpServer(
     name,
     traffic,
     start(signal) {
-      if (server.listening) return;
-      // Resolves when the application's listen() succeeds, rejects when it fails.
-      return new Promise<void>((resolve, reject) => {
-        const settle = (error?: unknown): void => {
-          server.off('listening', onListening);
-          server.off('error', onError);
-          signal.removeEventListener('abort', onAbort);
-          if (error === undefined) resolve();
-          else reject(error);
-        };
-        const onListening = (): void => settle();
-        const onError = (error: Error): void =>
-          settle(
-            new LameduckError(
-              'unavailable',
-              `http: server '${name}' failed to listen: ${error.message}`,
-              {
-                cause: error,
-              },
-            ),
-          );
-        const onAbort = (): void => settle(signal.reason);
-        server.once('listening', onListening);
-        server.once('error', onError);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+      return whenListening(server, name, signal);
     },
     enterLameDuck() {
       http1.setMode('close');
