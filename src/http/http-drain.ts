@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   Server as HttpServer,
   type IncomingHttpHeaders,
@@ -7,6 +8,7 @@ import {
 import type { Http2SecureServer, Http2Server, Http2Session, ServerHttp2Stream } from 'node:http2';
 import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import type {
@@ -21,6 +23,7 @@ import { createHttp1Requests } from './http1-requests.js';
 import { createInFlightRequests, type InFlightRequest } from './in-flight-requests.js';
 import { listenAlongside } from './listen-alongside.js';
 import { rawHeader } from './raw-header.js';
+import { createUpgradedConnections } from './upgraded-connections.js';
 import { whenListening } from './when-listening.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
@@ -30,6 +33,13 @@ export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2Secu
 export interface HttpDrainOptions {
   /** Names the participant in logs and metrics. Default: `'http'`. */
   name: string;
+  /**
+   * How long upgraded connections (WebSocket, or any protocol reached through an HTTP/1.1
+   * `Upgrade`) have to close after {@link HttpDrainParticipant.drainSignal} fires. Those still
+   * open are then destroyed and logged as cut short, each by request, protocol and peer.
+   * Default: 3000.
+   */
+  upgradeGraceMs: number;
   /**
    * Tells probe requests apart by their `User-Agent`: they are served but do not count as
    * traffic, or a readiness probe on the serving port would keep the quiet-period detector from
@@ -43,17 +53,27 @@ export interface HttpDrainOptions {
 /** Defaults of {@link HttpDrainOptions}. */
 export const httpDrainDefaults: HttpDrainOptions = {
   name: 'http',
+  upgradeGraceMs: 3000,
   isProbe: (userAgent) => userAgent?.startsWith('kube-probe/') ?? false,
   now: () => performance.now(),
 };
+
+// Node keeps a timer's delay in a signed 32-bit integer; a longer one fires at once.
+const maxTimerDelayMs = 2 ** 31 - 1;
 
 /** The participant {@link drainHttpServer} returns. */
 export type HttpDrainParticipant = Participant &
   LameDuckAware &
   Nudger &
   TrafficSource & {
-    /** Arrivals and in-flight requests of this server. */
+    /** Arrivals, and requests and upgraded connections in flight, of this server. */
     readonly traffic: TrafficMeter;
+    /**
+     * Fires when draining starts. Applications with upgraded connections (WebSockets) listen to
+     * it to close them (a WebSocket close frame with 1001, going away) before `upgradeGraceMs`
+     * runs out; a connection upgraded while draining finds it already aborted.
+     */
+    readonly drainSignal: AbortSignal;
   };
 
 type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
@@ -61,8 +81,9 @@ type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse
 /**
  * Makes an HTTP server a lifecycle participant that leaves without failing a request.
  *
- * - Serving: counts arrivals (HTTP/1 requests and HTTP/2 sessions and streams) and requests in
- *   flight, including those answered through `checkContinue` or `checkExpectation` listeners.
+ * - Serving: counts arrivals (HTTP/1 requests, upgrades, HTTP/2 sessions and streams) and
+ *   requests in flight, including those answered through `checkContinue` or `checkExpectation`
+ *   listeners and connections upgraded through `upgrade` listeners (WebSockets).
  * - Lame duck: keeps serving every request. HTTP/1.1 responses carry `Connection: close`, so
  *   keep-alive callers reconnect, and after endpoint removal land elsewhere; on a connection with
  *   pipelined requests only the last response read says so, and every request read before it is
@@ -70,18 +91,29 @@ type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse
  *   finish.
  * - Draining (`stop`): the listener closes; idle keep-alive sockets are ended between requests,
  *   busy ones right after their last response; HTTP/2 sessions close once their streams end.
- *   When the budget's signal aborts, what is left is destroyed and reported as forced work;
- *   connections whose request headers were still arriving are reported as cut short.
+ *   `drainSignal` fires; upgraded connections still open after `upgradeGraceMs` are destroyed and
+ *   logged as cut short. When the budget's signal aborts, what is left is destroyed and reported
+ *   as forced work (requests by method and path, upgraded connections by peer too); connections
+ *   whose request headers were still arriving are logged as cut short.
  *
  * Attach it before the server gets traffic and after the application's `request` listeners; it
- * adds listeners only (on `checkContinue` and `checkExpectation` only while the application has
- * its own), and `stop` removes them.
+ * adds listeners only (on `checkContinue`, `checkExpectation` and `upgrade` only while the
+ * application has its own), and `stop` removes them. Throws `invalid_config` when an option
+ * cannot work.
  */
 export function drainHttpServer(
   server: DrainableServer,
   options: Partial<HttpDrainOptions> = {},
 ): HttpDrainParticipant {
-  const { name, isProbe, now } = { ...httpDrainDefaults, ...options };
+  const { name, upgradeGraceMs, isProbe, now } = { ...httpDrainDefaults, ...options };
+  if (
+    !(Number.isFinite(upgradeGraceMs) && upgradeGraceMs >= 0 && upgradeGraceMs <= maxTimerDelayMs)
+  ) {
+    throw new LameduckError(
+      'invalid_config',
+      `http: upgradeGraceMs must be a number of milliseconds from 0 to ${maxTimerDelayMs}, got ${upgradeGraceMs}`,
+    );
+  }
   const traffic = createTrafficMeter({ now });
   // Not duck-typed: Node 20's Http2SecureServer has closeIdleConnections too (for allowHTTP1),
   // and https.Server does not extend http.Server.
@@ -89,15 +121,20 @@ export function drainHttpServer(
   // Compat 'request' listeners on an HTTP/2 server turn on the compat layer: add ours only if the
   // application already uses it (HTTP/1 requests with allowHTTP1 arrive there too).
   const watchRequests = !isHttp2 || server.listenerCount('request') > 0;
+  // HTTP connections, kept to be destroyed at the end; upgraded ones move to `upgrades`.
   const sockets = new Set<Socket>();
   const sessions = createH2Sessions();
   // Set by stop(): called once nothing is in flight.
   let onIdle: (() => void) | undefined;
   const checkIdle = (): void => {
-    if (onIdle !== undefined && requests.size === 0) onIdle();
+    if (onIdle !== undefined && requests.size === 0 && upgrades.size === 0) onIdle();
   };
   const requests = createInFlightRequests(traffic, checkIdle);
   const http1 = createHttp1Requests(requests);
+  const upgrades = createUpgradedConnections(traffic, checkIdle);
+  const drainController = new AbortController();
+  // Every upgraded connection may listen; the default limit of 10 would warn.
+  setMaxListeners(0, drainController.signal);
 
   const forgetSocket = function (this: Socket): void {
     sockets.delete(this);
@@ -127,6 +164,10 @@ export function drainHttpServer(
   // `Expect` requests go to their own listeners instead of 'request'.
   const onExpectation = (req: IncomingMessage, res: ServerResponse): void => {
     onRequest(req, res);
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex): void => {
+    sockets.delete(socket as Socket);
+    upgrades.track(req, socket, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
   };
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
@@ -171,6 +212,7 @@ export function drainHttpServer(
   const stopListeningAlongside = listenAlongside(server, {
     checkContinue: onExpectation,
     checkExpectation: onExpectation,
+    upgrade: onUpgrade,
   });
 
   const detach = (): void => {
@@ -187,6 +229,7 @@ export function drainHttpServer(
   const destroyConnections = (): number => {
     const count = sockets.size;
     for (const socket of sockets) socket.destroy();
+    upgrades.destroy();
     sessions.destroy();
     if ('closeAllConnections' in server) server.closeAllConnections();
     return count;
@@ -203,9 +246,11 @@ export function drainHttpServer(
           `request from ${socket.remoteAddress}:${socket.remotePort} still arriving (headers incomplete), connection destroyed`,
       );
   };
+
   return {
     name,
     traffic,
+    drainSignal: drainController.signal,
     start(signal) {
       return whenListening(server, name, signal);
     },
@@ -217,6 +262,12 @@ export function drainHttpServer(
     },
     async stop(signal) {
       http1.setMode('end');
+      drainController.abort(
+        new LameduckError(
+          'unavailable',
+          `http: server '${name}' is draining; close upgraded connections`,
+        ),
+      );
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
       });
@@ -228,17 +279,25 @@ export function drainHttpServer(
         onIdle = resolve;
         checkIdle();
       });
+      const cutShort: string[] = [];
+      const upgradeGraceTimer = setTimeout(() => {
+        cutShort.push(...upgrades.describe(now()));
+        upgrades.destroy();
+      }, upgradeGraceMs);
       try {
         const waited = await waitForDrain({ idle, closed, signal, destroyConnections });
-        if (!waited.aborted) return { forced: false, cutShort: waited.cutShort };
-        const forcedWork = requests.describe(now());
-        const cutShort = [...waited.cutShort, ...describeArriving()];
+        cutShort.push(...waited.cutShort);
+        if (!waited.aborted) return { forced: false, cutShort };
+        const atMs = now();
+        const forcedWork = [...requests.describe(atMs), ...upgrades.describe(atMs)];
+        cutShort.push(...describeArriving());
         // Sockets still in a TLS handshake are not ours to wait for once the budget is spent.
         destroyConnections();
         return { forced: forcedWork.length > 0, forcedWork, cutShort };
       } catch (error) {
         throw LameduckError.from(error);
       } finally {
+        clearTimeout(upgradeGraceTimer);
         detach();
       }
     },
