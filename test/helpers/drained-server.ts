@@ -35,6 +35,19 @@ export async function startDrainedServer<S extends DrainableServer>(
   return { server, drain, port: (server.address() as AddressInfo).port };
 }
 
+/**
+ * Starts `drain`'s stop and ends its budget at once: what is in flight then is forced. Resolves
+ * with the outcome.
+ */
+export function stopAtDeadline(
+  drain: HttpDrainParticipant,
+): ReturnType<HttpDrainParticipant['stop']> {
+  const budget = new AbortController();
+  const stopped = drain.stop(budget.signal);
+  budget.abort();
+  return stopped;
+}
+
 /** A raw TCP connection to an HTTP/1.1 server: what is written goes out as is. */
 export interface RawConnection {
   readonly socket: Socket;

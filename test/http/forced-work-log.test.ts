@@ -13,7 +13,12 @@ import { createServer } from 'node:http';
 import { connect as connectHttp2, createServer as createH2cServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { deferred, openRawConnection, startDrainedServer } from '../helpers/drained-server.js';
+import {
+  deferred,
+  openRawConnection,
+  startDrainedServer,
+  stopAtDeadline,
+} from '../helpers/drained-server.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 const secret = 'token=s3cr3t';
@@ -33,10 +38,7 @@ test('HTTP/1.1 forced work is named by path: no query, no credentials', async (t
     `POST http://user:pass@example.com/report?${secret} HTTP/1.1\r\nHost: example.com\r\nContent-Length: 0\r\n\r\n`,
   );
   await bothArrived.promise;
-  const budget = new AbortController();
-  const stopped = drain.stop(budget.signal);
-  budget.abort();
-  const outcome = await stopped;
+  const outcome = await stopAtDeadline(drain);
   assert.equal(outcome?.forced, true);
   const forcedWork = [...(outcome?.forcedWork ?? [])].sort();
   assert.equal(forcedWork.length, 2, forcedWork.join('\n'));
@@ -56,10 +58,7 @@ test('HTTP/2 forced work is named by path without the query', async (t) => {
   const stream = session.request({ ':path': `/slow?${secret}` });
   stream.on('error', () => {});
   await arrivedStream.promise;
-  const budget = new AbortController();
-  const stopped = drain.stop(budget.signal);
-  budget.abort();
-  const outcome = await stopped;
+  const outcome = await stopAtDeadline(drain);
   assert.equal(outcome?.forced, true);
   assert.equal(outcome?.forcedWork?.length, 1);
   assert.match(String(outcome?.forcedWork?.[0]), /^GET \/slow in flight for \d+ ms$/);
@@ -77,16 +76,12 @@ test('a connection with request headers still arriving at the deadline is named 
   busy.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
   await arrived.promise;
   const slowloris = await openRawConnection(t, port);
-  const halfHeaders = 'GET /upload HTTP/1.1\r\nHost: x\r\n';
-  slowloris.socket.write(halfHeaders);
+  slowloris.socket.write('GET /upload HTTP/1.1\r\nHost: x\r\n');
   // No event says the server read them: its socket's byte count does.
   await waitUntil('the server read the half headers', () =>
     serverSockets.some((s) => s.remotePort === slowloris.socket.localPort && s.bytesRead > 0),
   );
-  const budget = new AbortController();
-  const stopped = drain.stop(budget.signal);
-  budget.abort();
-  const outcome = await stopped;
+  const outcome = await stopAtDeadline(drain);
   assert.equal(outcome?.forced, true);
   assert.equal(outcome?.forcedWork?.length, 1);
   assert.deepEqual(outcome?.cutShort, [

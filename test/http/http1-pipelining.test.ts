@@ -25,7 +25,12 @@ import { createServer, type ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startListeningService } from '../helpers/child-service.js';
-import { deferred, openRawConnection, startDrainedServer } from '../helpers/drained-server.js';
+import {
+  deferred,
+  openRawConnection,
+  startDrainedServer,
+  stopAtDeadline,
+} from '../helpers/drained-server.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/http-server.ts', import.meta.url));
 const pipelined = ['/a', '/b', '/c'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
@@ -137,9 +142,7 @@ test('requests queued on a connection the client drops are no longer in flight',
   await allArrived.promise;
   connection.socket.destroy();
   await serverSocketClosed.promise;
-  const budget = new AbortController();
-  budget.abort();
-  const outcome = await drain.stop(budget.signal);
+  const outcome = await stopAtDeadline(drain);
   assert.deepEqual(outcome?.forcedWork, []);
   assert.equal(drain.traffic.inFlight, 0);
 });

@@ -17,7 +17,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { WebSocket } from 'undici';
-import { openRawConnection, startDrainedServer } from '../helpers/drained-server.js';
+import {
+  openRawConnection,
+  startDrainedServer,
+  stopAtDeadline,
+} from '../helpers/drained-server.js';
 
 /**
  * Completes a WebSocket handshake (RFC 6455 section 4.2.2) on an upgraded socket, and reads (and
@@ -114,10 +118,7 @@ test('an upgraded connection still open at the deadline is forced work, named', 
   // 3. The grace outlasts the budget.
   const { drain, port } = await startIgnoringServer(t, 60_000);
   const webSocket = await openRawWebSocket(t, port);
-  const budget = new AbortController();
-  const stopped = drain.stop(budget.signal);
-  budget.abort();
-  const outcome = await stopped;
+  const outcome = await stopAtDeadline(drain);
   assert.equal(outcome?.forced, true);
   assert.deepEqual(outcome?.cutShort, []);
   assert.equal(outcome?.forcedWork?.length, 1);
