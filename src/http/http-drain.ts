@@ -85,10 +85,11 @@ type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse
  *   requests in flight, including those answered through `checkContinue` or `checkExpectation`
  *   listeners and connections upgraded through `upgrade` listeners (WebSockets).
  * - Lame duck: keeps serving every request. HTTP/1.1 responses carry `Connection: close`, so
- *   keep-alive callers reconnect, and after endpoint removal land elsewhere; on a connection with
- *   pipelined requests only the last response read says so, and every request read before it is
- *   answered. Once the minimum wait has passed, HTTP/2 sessions get a GOAWAY; their open streams
- *   finish.
+ *   keep-alive callers reconnect, and after endpoint removal land elsewhere. Of requests
+ *   pipelined on one connection, only the last one read gets it, and all are answered; one read
+ *   after a response already committed `Connection: close` is never handed to the application
+ *   nor counted (RFC 9112 section 9.6; the client retries it). Once the minimum wait has passed,
+ *   HTTP/2 sessions get a GOAWAY; their open streams finish.
  * - Draining (`stop`): the listener closes; idle keep-alive sockets are ended between requests,
  *   busy ones right after their last response; HTTP/2 sessions close once their streams end.
  *   `drainSignal` fires; upgraded connections still open after `upgradeGraceMs` are destroyed and
