@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   Server as HttpServer,
   type IncomingHttpHeaders,
@@ -7,6 +8,7 @@ import {
 import type { Http2SecureServer, Http2Server, Http2Session, ServerHttp2Stream } from 'node:http2';
 import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import type {
@@ -17,6 +19,12 @@ import type {
 } from '../lifecycle/participant.js';
 import { waitForDrain } from './drain-wait.js';
 import { createH2Sessions } from './h2-sessions.js';
+import { createHttp1Requests } from './http1-requests.js';
+import { createInFlightRequests, type InFlightRequest } from './in-flight-requests.js';
+import { listenAlongside } from './listen-alongside.js';
+import { rawHeader } from './raw-header.js';
+import { createUpgradedConnections } from './upgraded-connections.js';
+import { whenListening } from './when-listening.js';
 
 /** Any server `drainHttpServer` accepts: node:http, node:https, node:http2 (h2c and secure). */
 export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2SecureServer;
@@ -25,6 +33,13 @@ export type DrainableServer = HttpServer | HttpsServer | Http2Server | Http2Secu
 export interface HttpDrainOptions {
   /** Names the participant in logs and metrics. Default: `'http'`. */
   name: string;
+  /**
+   * How long upgraded connections (WebSocket, or any protocol reached through an HTTP/1.1
+   * `Upgrade`) have to close after {@link HttpDrainParticipant.drainSignal} fires. Those still
+   * open are then destroyed and logged as cut short, each by request, protocol and peer.
+   * Default: 3000.
+   */
+  upgradeGraceMs: number;
   /**
    * Tells probe requests apart by their `User-Agent`: they are served but do not count as
    * traffic, or a readiness probe on the serving port would keep the quiet-period detector from
@@ -38,70 +53,68 @@ export interface HttpDrainOptions {
 /** Defaults of {@link HttpDrainOptions}. */
 export const httpDrainDefaults: HttpDrainOptions = {
   name: 'http',
+  upgradeGraceMs: 3000,
   isProbe: (userAgent) => userAgent?.startsWith('kube-probe/') ?? false,
   now: () => performance.now(),
 };
+
+// Node keeps a timer's delay in a signed 32-bit integer; a longer one fires at once.
+const maxTimerDelayMs = 2 ** 31 - 1;
 
 /** The participant {@link drainHttpServer} returns. */
 export type HttpDrainParticipant = Participant &
   LameDuckAware &
   Nudger &
   TrafficSource & {
-    /** Arrivals and in-flight requests of this server. */
+    /** Arrivals, and requests and upgraded connections in flight, of this server. */
     readonly traffic: TrafficMeter;
+    /**
+     * Fires when draining starts. Applications with upgraded connections (WebSockets) listen to
+     * it to close them (a WebSocket close frame with 1001, going away) before `upgradeGraceMs`
+     * runs out; a connection upgraded while draining finds it already aborted.
+     */
+    readonly drainSignal: AbortSignal;
   };
 
-type State = 'serving' | 'lame-duck' | 'nudged' | 'draining';
-
-interface InFlight {
-  method: string;
-  path: string;
-  startedAtMs: number;
-  /** HTTP/1 only: the socket and response, to end the socket after the response. */
-  socket?: Socket;
-  res?: ServerResponse;
-}
-
 type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
-
-// The in-flight record rides on the response: cheaper per request than a closure or a map.
-const kRecord = Symbol('lameduck.inFlight');
-type TrackedResponse = ServerResponse & { [kRecord]?: InFlight };
-
-// req.headers is built lazily by Node; finding one header in rawHeaders avoids building it.
-function rawHeader(rawHeaders: readonly string[], lowerName: string): string | undefined {
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i];
-    if (
-      name !== undefined &&
-      name.length === lowerName.length &&
-      name.toLowerCase() === lowerName
-    ) {
-      return rawHeaders[i + 1];
-    }
-  }
-  return undefined;
-}
 
 /**
  * Makes an HTTP server a lifecycle participant that leaves without failing a request.
  *
- * - Serving: counts arrivals (HTTP/1 requests and HTTP/2 sessions and streams) and requests in
- *   flight.
+ * - Serving: counts arrivals (HTTP/1 requests, upgrades, HTTP/2 sessions and streams) and
+ *   requests in flight, including those answered through `checkContinue` or `checkExpectation`
+ *   listeners and connections upgraded through `upgrade` listeners (WebSockets).
  * - Lame duck: keeps serving every request. HTTP/1.1 responses carry `Connection: close`, so
- *   keep-alive callers reconnect, and after endpoint removal land elsewhere. Once the minimum wait
- *   has passed, HTTP/2 sessions get a GOAWAY; their open streams finish.
+ *   keep-alive callers reconnect, and after endpoint removal land elsewhere. Of requests
+ *   pipelined on one connection, only the last one read gets it, and all are answered; one read
+ *   after a response already committed `Connection: close` is never handed to the application
+ *   nor counted (RFC 9112 section 9.6; the client retries it). Once the minimum wait has passed,
+ *   HTTP/2 sessions get a GOAWAY; their open streams finish.
  * - Draining (`stop`): the listener closes; idle keep-alive sockets are ended between requests,
- *   busy ones right after their last response; HTTP/2 sessions close once their streams end. When
- *   the budget's signal aborts, what is left is destroyed and reported as forced work.
+ *   busy ones right after their last response; HTTP/2 sessions close once their streams end.
+ *   `drainSignal` fires; upgraded connections still open after `upgradeGraceMs` are destroyed and
+ *   logged as cut short. When the budget's signal aborts, what is left is destroyed and reported
+ *   as forced work (requests by method and path, upgraded connections by peer too); connections
+ *   whose request headers were still arriving are logged as cut short.
  *
- * Attach it before the server gets traffic; it adds listeners only, and `stop` removes them.
+ * Attach it before the server gets traffic and after the application's `request` listeners; it
+ * adds listeners only (on `checkContinue`, `checkExpectation` and `upgrade` only while the
+ * application has its own), and `stop` removes them. Throws `invalid_config` when an option
+ * cannot work.
  */
 export function drainHttpServer(
   server: DrainableServer,
   options: Partial<HttpDrainOptions> = {},
 ): HttpDrainParticipant {
-  const { name, isProbe, now } = { ...httpDrainDefaults, ...options };
+  const { name, upgradeGraceMs, isProbe, now } = { ...httpDrainDefaults, ...options };
+  if (
+    !(Number.isFinite(upgradeGraceMs) && upgradeGraceMs >= 0 && upgradeGraceMs <= maxTimerDelayMs)
+  ) {
+    throw new LameduckError(
+      'invalid_config',
+      `http: upgradeGraceMs must be a number of milliseconds from 0 to ${maxTimerDelayMs}, got ${upgradeGraceMs}`,
+    );
+  }
   const traffic = createTrafficMeter({ now });
   // Not duck-typed: Node 20's Http2SecureServer has closeIdleConnections too (for allowHTTP1),
   // and https.Server does not extend http.Server.
@@ -109,20 +122,24 @@ export function drainHttpServer(
   // Compat 'request' listeners on an HTTP/2 server turn on the compat layer: add ours only if the
   // application already uses it (HTTP/1 requests with allowHTTP1 arrive there too).
   const watchRequests = !isHttp2 || server.listenerCount('request') > 0;
-  const inFlight = new Set<InFlight>();
+  // HTTP connections, kept to be destroyed at the end; upgraded ones move to `upgrades`.
   const sockets = new Set<Socket>();
   const sessions = createH2Sessions();
-  let state: State = 'serving';
-  // Set by stop(): called when the last request in flight ends.
+  // Set by stop(): called once nothing is in flight.
   let onIdle: (() => void) | undefined;
-
-  const endSocketIfIdle = (socket: Socket): void => {
-    for (const r of inFlight) if (r.socket === socket) return;
-    // end() sends FIN after the response just written; destroy() could cut it short.
-    if (!socket.destroyed) socket.end();
+  const checkIdle = (): void => {
+    if (onIdle !== undefined && requests.size === 0 && upgrades.size === 0) onIdle();
   };
+  const requests = createInFlightRequests(traffic, checkIdle);
+  const http1 = createHttp1Requests(requests);
+  const upgrades = createUpgradedConnections(traffic, checkIdle);
+  const drainController = new AbortController();
+  // Every upgraded connection may listen; the default limit of 10 would warn.
+  setMaxListeners(0, drainController.signal);
+
   const forgetSocket = function (this: Socket): void {
     sockets.delete(this);
+    http1.socketClosed(this);
   };
   const addSocket = (socket: Socket): void => {
     sockets.add(socket);
@@ -130,53 +147,39 @@ export function drainHttpServer(
   };
 
   // A connection counts as traffic through its requests (HTTP/1) or its session (HTTP/2), not at
-  // accept: the kubelet opens a connection per probe, and a probe is not a caller. Sockets are
-  // kept only to be destroyed at the end. A connection accepted while draining (its TLS handshake
-  // may end after the listener closed) is kept: its request is served with `Connection: close`.
+  // accept: the kubelet opens a connection per probe, and a probe is not a caller. A connection
+  // accepted while draining (its TLS handshake may end after the listener closed) is kept: its
+  // request is served with `Connection: close`.
   const onSocket = (socket: Socket): void => addSocket(socket);
+  const arrivedAtMs = (userAgent: string | undefined): number =>
+    isProbe(userAgent) ? now() : traffic.recordArrival();
 
-  const onResponseClose = function (this: TrackedResponse): void {
-    const record = this[kRecord];
-    if (record === undefined || !inFlight.delete(record)) return;
-    traffic.requestFinished();
-    if (onIdle !== undefined && inFlight.size === 0) onIdle();
-    // A response whose headers went out before lame duck kept the socket alive: end it now.
-    if (state === 'draining' && record.socket !== undefined) endSocketIfIdle(record.socket);
-  };
-  const onRequest = (req: IncomingMessage, res: TrackedResponse): void => {
-    if (req.httpVersionMajor >= 2) return; // counted as a stream
+  // Every HTTP/1 request, whichever event brings it. False when nobody can answer it (a response
+  // ahead of it on its connection committed `Connection: close`): not for the application.
+  const onRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.httpVersionMajor >= 2) return true; // counted as a stream
     const socket = req.socket;
     if (!sockets.has(socket)) addSocket(socket);
-    const atMs = isProbe(rawHeader(req.rawHeaders, 'user-agent')) ? now() : traffic.recordArrival();
-    const record: InFlight = {
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
-      startedAtMs: atMs,
-      socket,
-      res,
-    };
-    inFlight.add(record);
-    traffic.requestStarted();
-    res[kRecord] = record;
-    res.on('close', onResponseClose);
-    if (state !== 'serving') res.setHeader('connection', 'close');
+    return http1.track(req, res, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
+  };
+  // `Expect` requests go to their own listeners instead of 'request'.
+  const onExpectation = (req: IncomingMessage, res: ServerResponse): void => {
+    onRequest(req, res);
+  };
+  const onUpgrade = (req: IncomingMessage, socket: Duplex): void => {
+    sockets.delete(socket as Socket);
+    upgrades.track(req, socket, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
   };
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
-    const atMs = isProbe(headers['user-agent']) ? now() : traffic.recordArrival();
-    const record: InFlight = {
+    const request: InFlightRequest = {
       method: String(headers[':method'] ?? 'GET'),
-      path: String(headers[':path'] ?? '/'),
-      startedAtMs: atMs,
+      target: String(headers[':path'] ?? '/'),
+      startedAtMs: arrivedAtMs(headers['user-agent']),
     };
-    inFlight.add(record);
-    traffic.requestStarted();
+    requests.add(request);
     sessions.trackStream(stream);
-    stream.once('close', () => {
-      if (!inFlight.delete(record)) return;
-      traffic.requestFinished();
-      if (onIdle !== undefined && inFlight.size === 0) onIdle();
-    });
+    stream.once('close', () => requests.finish(request));
   };
   const onSession = (session: Http2Session): void => {
     traffic.recordArrival();
@@ -193,7 +196,7 @@ export function drainHttpServer(
     req: IncomingMessage,
     res: ServerResponse,
   ): void {
-    onRequest(req, res);
+    if (!onRequest(req, res)) return;
     for (const listener of applicationListeners) listener.call(this, req, res);
   };
   // HTTP/2 sockets too: a session closed gracefully keeps its socket until the peer closes.
@@ -207,11 +210,17 @@ export function drainHttpServer(
     server.removeAllListeners('request');
     server.on('request', combinedRequestListener);
   }
+  const stopListeningAlongside = listenAlongside(server, {
+    checkContinue: onExpectation,
+    checkExpectation: onExpectation,
+    upgrade: onUpgrade,
+  });
 
   const detach = (): void => {
     server.off(socketEvent, onSocket);
     server.off('session', onSession);
     server.off('stream', onStream);
+    stopListeningAlongside();
     if (watchRequests) {
       server.off('request', combinedRequestListener);
       for (const listener of applicationListeners) server.on('request', listener);
@@ -221,86 +230,75 @@ export function drainHttpServer(
   const destroyConnections = (): number => {
     const count = sockets.size;
     for (const socket of sockets) socket.destroy();
+    upgrades.destroy();
     sessions.destroy();
     if ('closeAllConnections' in server) server.closeAllConnections();
     return count;
   };
-  const describeInFlight = (): string[] => {
-    const atMs = now();
-    return [...inFlight].map(
-      (r) => `${r.method} ${r.path} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
-    );
+  // At the deadline, before destroying: Node's parser-aware check closes the idle HTTP/1
+  // connections; one left with no request in flight has a request whose headers are arriving.
+  const describeArriving = (): string[] => {
+    if (isHttp2 || !('closeIdleConnections' in server)) return [];
+    server.closeIdleConnections();
+    return [...sockets]
+      .filter((socket) => !socket.destroyed && !http1.isBusy(socket))
+      .map(
+        (socket) =>
+          `request from ${socket.remoteAddress}:${socket.remotePort} still arriving (headers incomplete), connection destroyed`,
+      );
   };
 
   return {
     name,
     traffic,
+    drainSignal: drainController.signal,
     start(signal) {
-      if (server.listening) return;
-      // Resolves when the application's listen() succeeds, rejects when it fails.
-      return new Promise<void>((resolve, reject) => {
-        const settle = (error?: unknown): void => {
-          server.off('listening', onListening);
-          server.off('error', onError);
-          signal.removeEventListener('abort', onAbort);
-          if (error === undefined) resolve();
-          else reject(error);
-        };
-        const onListening = (): void => settle();
-        const onError = (error: Error): void =>
-          settle(
-            new LameduckError(
-              'unavailable',
-              `http: server '${name}' failed to listen: ${error.message}`,
-              {
-                cause: error,
-              },
-            ),
-          );
-        const onAbort = (): void => settle(signal.reason);
-        server.once('listening', onListening);
-        server.once('error', onError);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+      return whenListening(server, name, signal);
     },
     enterLameDuck() {
-      if (state === 'serving') state = 'lame-duck';
-      for (const { res } of inFlight) {
-        if (res !== undefined && !res.headersSent) res.setHeader('connection', 'close');
-      }
+      http1.setMode('close');
     },
     nudge() {
-      state = 'nudged';
       sessions.notice();
     },
     async stop(signal) {
-      state = 'draining';
+      http1.setMode('end');
+      drainController.abort(
+        new LameduckError(
+          'unavailable',
+          `http: server '${name}' is draining; close upgraded connections`,
+        ),
+      );
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
       });
       // Node's own idle check reads the parser's state: a socket whose request is still arriving
-      // is not idle, and is served. Busy sockets are ended after their response (onResponseClose).
+      // is not idle, and is served. Busy sockets are ended after their last response.
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       sessions.close();
       const idle = new Promise<void>((resolve) => {
-        if (inFlight.size === 0) resolve();
-        else onIdle = resolve;
+        onIdle = resolve;
+        checkIdle();
       });
+      const cutShort: string[] = [];
+      const upgradeGraceTimer = setTimeout(() => {
+        cutShort.push(...upgrades.describe(now()));
+        upgrades.destroy();
+      }, upgradeGraceMs);
       try {
-        const waited = await waitForDrain({
-          idle,
-          closed,
-          signal,
-          destroyConnections,
-        });
-        if (!waited.aborted) return { forced: false, cutShort: waited.cutShort };
-        const forcedWork = describeInFlight();
+        const waited = await waitForDrain({ idle, closed, signal, destroyConnections });
+        cutShort.push(...waited.cutShort);
+        if (!waited.aborted) return { forced: false, cutShort };
+        const atMs = now();
+        const forcedWork = [...requests.describe(atMs), ...upgrades.describe(atMs)];
+        cutShort.push(...describeArriving());
         // Sockets still in a TLS handshake are not ours to wait for once the budget is spent.
         destroyConnections();
-        return { forced: forcedWork.length > 0, forcedWork, cutShort: waited.cutShort };
+        return { forced: forcedWork.length > 0, forcedWork, cutShort };
       } catch (error) {
         throw LameduckError.from(error);
       } finally {
+        clearTimeout(upgradeGraceTimer);
         detach();
       }
     },

@@ -46,10 +46,7 @@ test('a request outliving the budget is forced: exit 1 before the grace period, 
   );
   const stopped = await service.waitForLine((l) => l.event === 'participant-stopped');
   assert.equal(stopped.forced, true);
-  assert.match(
-    String((stopped.forcedWork as string[])[0]),
-    /^GET \/slow\?ms=20000 in flight for \d+ ms$/,
-  );
+  assert.match(String((stopped.forcedWork as string[])[0]), /^GET \/slow in flight for \d+ ms$/);
   assert.ok((await slow) instanceof Error, 'the forced request failed on the client');
 });
 

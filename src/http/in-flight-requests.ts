@@ -1,0 +1,55 @@
+import type { TrafficMeter } from '../drain/traffic-meter.js';
+import { requestPath } from './request-path.js';
+
+/** A request a server has read and not yet answered (HTTP/1 request or HTTP/2 stream). */
+export interface InFlightRequest {
+  readonly method: string;
+  /** The request target as received; logged through {@link requestPath}, never whole. */
+  readonly target: string;
+  /** When it arrived, on the drain's clock. */
+  readonly startedAtMs: number;
+}
+
+/** The requests in flight on one server, counted in its traffic meter. */
+export interface InFlightRequests {
+  readonly size: number;
+  /** Counts `request` as in flight. */
+  add(request: InFlightRequest): void;
+  /** Counts `request` as finished; false (and nothing counted) if it already was. */
+  finish(request: InFlightRequest): boolean;
+  /** Each request in flight, `GET /path in flight for 12 ms`. */
+  describe(atMs: number): string[];
+  [Symbol.iterator](): Iterator<InFlightRequest>;
+}
+
+/** Makes an empty {@link InFlightRequests}; `onFinished` runs after each request finishes. */
+export function createInFlightRequests(
+  traffic: TrafficMeter,
+  onFinished: () => void,
+): InFlightRequests {
+  const requests = new Set<InFlightRequest>();
+  return {
+    get size() {
+      return requests.size;
+    },
+    add(request) {
+      requests.add(request);
+      traffic.requestStarted();
+    },
+    finish(request) {
+      if (!requests.delete(request)) return false;
+      traffic.requestFinished();
+      onFinished();
+      return true;
+    },
+    describe(atMs) {
+      return [...requests].map(
+        (r) =>
+          `${r.method} ${requestPath(r.target)} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
+      );
+    },
+    [Symbol.iterator]() {
+      return requests[Symbol.iterator]();
+    },
+  };
+}
