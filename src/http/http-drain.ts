@@ -17,6 +17,7 @@ import type {
   Participant,
   TrafficSource,
 } from '../lifecycle/participant.js';
+import { timerDelayProblem } from '../lifecycle/timer-delay.js';
 import { waitForDrain } from './drain-wait.js';
 import { createH2Sessions } from './h2-sessions.js';
 import { createHttp1Requests } from './http1-requests.js';
@@ -57,9 +58,6 @@ export const httpDrainDefaults: HttpDrainOptions = {
   isProbe: (userAgent) => userAgent?.startsWith('kube-probe/') ?? false,
   now: () => performance.now(),
 };
-
-// Node keeps a timer's delay in a signed 32-bit integer; a longer one fires at once.
-const maxTimerDelayMs = 2 ** 31 - 1;
 
 /** The participant {@link drainHttpServer} returns. */
 export type HttpDrainParticipant = Participant &
@@ -107,13 +105,9 @@ export function drainHttpServer(
   options: Partial<HttpDrainOptions> = {},
 ): HttpDrainParticipant {
   const { name, upgradeGraceMs, isProbe, now } = { ...httpDrainDefaults, ...options };
-  if (
-    !(Number.isFinite(upgradeGraceMs) && upgradeGraceMs >= 0 && upgradeGraceMs <= maxTimerDelayMs)
-  ) {
-    throw new LameduckError(
-      'invalid_config',
-      `http: upgradeGraceMs must be a number of milliseconds from 0 to ${maxTimerDelayMs}, got ${upgradeGraceMs}`,
-    );
+  const graceProblem = timerDelayProblem('upgradeGraceMs', upgradeGraceMs, 0);
+  if (graceProblem !== undefined) {
+    throw new LameduckError('invalid_config', `http: ${graceProblem}`);
   }
   const traffic = createTrafficMeter({ now });
   // Not duck-typed: Node 20's Http2SecureServer has closeIdleConnections too (for allowHTTP1),
