@@ -56,6 +56,8 @@ export interface PodReporter {
   gone(): void;
   event(kind: PodEventKind, detail?: string): void;
   phase(phase: PodPhase): void;
+  /** Each line the container writes on standard output. */
+  output?(line: string): void;
 }
 
 /** How the pod's termination went. */
@@ -185,6 +187,7 @@ export function createPodRuntime(options: PodRuntimeOptions): PodRuntime {
   };
 
   const onStdoutLine = (line: string): void => {
+    reporter.output?.(line);
     // lameduck services log their phases; others are shown as terminating until they exit.
     if (!terminating || !line.includes('"phase-changed"')) return;
     try {
