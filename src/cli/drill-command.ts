@@ -137,7 +137,7 @@ async function drill(targets: readonly string[], flags: DrillCliOptions): Promis
       process.env,
     );
     if (!parsed.ok) {
-      process.stderr.write(`lameduck drill: ${parsed.error.rawMessage}\n`);
+      process.stderr.write(`lameduck ${parsed.error.rawMessage}\n`);
       return 2;
     }
     const { scenarios, run } = parsed.value;
@@ -173,7 +173,7 @@ async function drill(targets: readonly string[], flags: DrillCliOptions): Promis
   } catch (error) {
     if (live) process.stderr.write('\r\x1b[2K');
     const failure = LameduckError.from(error);
-    process.stderr.write(`lameduck drill: ${failure.rawMessage}\n`);
+    process.stderr.write(`lameduck ${failure.rawMessage}\n`);
     if (failure.code === 'aborted') return 130;
     return failure.code === 'invalid_config' || failure.code === 'unavailable' ? 2 : 1;
   } finally {

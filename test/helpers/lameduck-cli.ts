@@ -18,9 +18,13 @@ export interface CliRunOptions {
    * user, while it can still read the checkout wherever it is. Default: false.
    */
   unprivileged?: boolean;
+  /** How long the run may take. Default: 30000. */
+  timeoutMs?: number;
+  /** Env added to this process's. */
+  env?: Record<string, string>;
 }
 
-/** Runs `lameduck <args>` (from source, through tsx) with `stdin` as its input; bounded to 30 s. */
+/** Runs `lameduck <args>` (from source, through tsx) with `stdin` as its input; bounded in time. */
 export function runLameduckCli(
   args: readonly string[],
   stdin = '',
@@ -32,7 +36,12 @@ export function runLameduckCli(
   }
   const [file = '', ...rest] = command;
   return new Promise((resolve, reject) => {
-    const child = execFile(file, rest, { timeout: 30_000 }, (error, stdout, stderr) => {
+    const execOptions = {
+      timeout: options.timeoutMs ?? 30_000,
+      env: { ...process.env, ...options.env },
+      maxBuffer: 16 * 1024 * 1024,
+    };
+    const child = execFile(file, rest, execOptions, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : undefined;
       if (code === undefined) reject(error ?? new Error('lameduck CLI: no exit code'));
       else resolve({ code, stdout, stderr });
