@@ -97,7 +97,7 @@ export function parseDrillOptions(
     if (match === null) return invalid(`--env must be NAME=VALUE, got '${entry}'`);
     envOverrides[match[1] as string] = match[2] as string;
   }
-  const spec = readDrillSpec(manifests, { container: flags.container });
+  const spec = readDrillSpec(manifests, { container: flags.container, envOverrides });
   if (!spec.ok) return spec;
   const paths: TrafficPath[] = flags.path === 'both' ? ['service', 'etcd'] : [flags.path];
   if (paths.includes('service') && spec.value.service === undefined) {

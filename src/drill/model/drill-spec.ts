@@ -115,7 +115,7 @@ const invalid = (message: string): Result<never> =>
  */
 export function readDrillSpec(
   manifests: readonly LoadedManifest[],
-  options: { container?: string | undefined } = {},
+  options: { container?: string | undefined; envOverrides?: Readonly<Record<string, string>> } = {},
 ): Result<DrillSpec> {
   const problem = manifests.flatMap((m) => m.problems.map((p) => ({ file: m.file, p })))[0];
   if (problem !== undefined) {
@@ -185,6 +185,27 @@ export function readDrillSpec(
 
   const namespace = object.namespace ?? 'default';
   const containerIndex = containerView.path;
+  const envFor: ContainerSpec['envFor'] = (fields, overrides = {}) => {
+    const perPod = readWorkload(object, envSources.lookupIn(object.namespace), (path) =>
+      fieldValue(path, fields),
+    );
+    const container = perPod?.containers.find((c) => c.path.join('/') === containerIndex.join('/'));
+    if (container === undefined) return invalid(`${where}: container vanished`);
+    return containerEnv(container, where, overrides);
+  };
+  // An env value the manifests do not give is refused now, not when the first pod starts.
+  const envCheck = envFor(
+    {
+      name: 'check',
+      namespace,
+      podIp: '127.0.0.2',
+      hostIp: '127.0.0.1',
+      nodeName: 'node-1',
+      labels: view.podLabels,
+    },
+    options.envOverrides,
+  );
+  if (!envCheck.ok) return envCheck;
   return ok({
     workload: workload.value,
     namespace,
@@ -196,16 +217,7 @@ export function readDrillSpec(
       readinessProbe: readinessProbe.value,
       livenessProbe: livenessProbe.value,
       startupProbe: startupProbe.value,
-      envFor: (fields, overrides = {}) => {
-        const perPod = readWorkload(object, envSources.lookupIn(object.namespace), (path) =>
-          fieldValue(path, fields),
-        );
-        const container = perPod?.containers.find(
-          (c) => c.path.join('/') === containerIndex.join('/'),
-        );
-        if (container === undefined) return invalid(`${where}: container vanished`);
-        return containerEnv(container, where, overrides);
-      },
+      envFor,
     },
     service:
       service === undefined
