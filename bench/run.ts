@@ -9,6 +9,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Benchmark } from './benchmark.js';
 import { benchmark as deadServerDetection } from './dead-server-detection.js';
+import { benchmark as drillCost } from './drill-cost.js';
 import { benchmark as etcdPropagation } from './etcd-propagation.js';
 import { benchmark as grpcOverhead } from './grpc-overhead.js';
 import { benchmark as grpcStreamShutdown } from './grpc-stream-shutdown.js';
@@ -26,6 +27,7 @@ const benchmarks: readonly Benchmark[] = [
   etcdPropagation,
   deadServerDetection,
   lintManifests,
+  drillCost,
 ];
 
 // A benchmark that ignores its aborted signal must not hang `make bench`: past its bound plus
