@@ -46,10 +46,15 @@ export function createDrillCommand(): Command {
     .option('--http <request>', 'HTTP traffic: "METHOD /path"')
     .option('--grpc <method>', 'gRPC traffic: FILE.proto:package.Service/Method')
     .option('--request <json>', 'the gRPC request, as JSON')
+    .option(
+      '--hold-streams <method>',
+      'also hold --streams server streams of FILE.proto:package.Service/Method open',
+    )
+    .option('--hold-streams-request <json>', 'the request opening each held stream, as JSON')
     .option('--rate <perSecond>', 'requests per second, on each path', positiveInteger, 300)
     .option(
       '--streams <count>',
-      'server streams held open, for a server-streaming method',
+      'server streams held open (a server-streaming --grpc method, or --hold-streams)',
       positiveInteger,
       8,
     )

@@ -12,6 +12,7 @@ import type { TrafficPath } from './runtime/drill-recorder.js';
 import { parseRunLine } from './runtime/run-line.js';
 import type { DrillRunOptions } from './runtime/run-scenario.js';
 import { type ScenarioName, scenarioNames } from './runtime/scenario-events.js';
+import type { TrafficSpec } from './runtime/traffic.js';
 import { parseGrpcTraffic, parseHttpTraffic } from './traffic-spec.js';
 
 /** The flags as commander gives them. */
@@ -20,6 +21,8 @@ export interface DrillCliOptions {
   http?: string;
   grpc?: string;
   request?: string;
+  holdStreams?: string;
+  holdStreamsRequest?: string;
   rate: number;
   streams: number;
   deadlineMs: number;
@@ -76,6 +79,19 @@ export function parseDrillOptions(
       ? parseGrpcTraffic(flags.grpc as string, flags.request)
       : parseHttpTraffic(flags.http);
   if (!traffic.ok) return traffic;
+  let heldStreams: TrafficSpec | undefined;
+  if (flags.holdStreams !== undefined) {
+    const held = parseGrpcTraffic(flags.holdStreams, flags.holdStreamsRequest);
+    if (!held.ok) return held;
+    if (held.value.kind !== 'grpc' || !held.value.serverStreaming) {
+      return invalid(
+        `--hold-streams needs a server-streaming method, and ${flags.holdStreams} is not one`,
+      );
+    }
+    heldStreams = held.value;
+  } else if (flags.holdStreamsRequest !== undefined) {
+    return invalid('--hold-streams-request goes with --hold-streams');
+  }
   const command = parseRunLine(flags.run);
   if (!command.ok) return command;
   const scenarios: ScenarioName[] = [];
@@ -122,6 +138,7 @@ export function parseDrillOptions(
       spec: spec.value,
       command: command.value,
       traffic: traffic.value,
+      heldStreams,
       paths,
       client: flags.client,
       idempotent: flags.notIdempotent !== true,

@@ -166,6 +166,7 @@ test('a lameduck gRPC service over every scenario: the etcd path with lameduckâ€
     'rolloutMs',
     'sent',
     'slowestPodExitMs',
+    'streams',
     'timeline',
   ]);
   assert.ok(drain.latencyMs.before.p50 !== null && drain.latencyMs.during.p99 !== null);

@@ -35,9 +35,12 @@ export interface TimelineStep {
 export interface ScenarioSummary {
   name: string;
   path: TrafficPath;
+  /** Requests sent, and held streams that ended (each a call a client made). */
   sent: number;
   failed: number;
   failures: Record<string, number>;
+  /** Held server streams: how many ended, and how (`OK` for an end the server chose). */
+  streams: { ended: number; endings: Record<string, number> };
   latencyMs: { before: Percentiles; during: Percentiles };
   /** From the event to the last old pod gone with every new one available (rolling update). */
   rolloutMs: number | null;
@@ -87,15 +90,25 @@ export function summarizeScenario(frame: ScenarioFrame, path: TrafficPath): Scen
     if (startedAtMs < eventStartedAtMs) before.push(durationMs);
     else if (startedAtMs <= eventEndedAtMs) during.push(durationMs);
   }
+  // A held stream that ends with an error is a failed call; one the server ended is not.
+  const streamColumns = recording.streams[path];
+  const endings: Record<string, number> = {};
+  for (const cause of streamColumns.cause) {
+    endings[cause === '' ? 'OK' : cause] = (endings[cause === '' ? 'OK' : cause] ?? 0) + 1;
+    if (cause === '') continue;
+    failed += 1;
+    failures[`stream ${cause}`] = (failures[`stream ${cause}`] ?? 0) + 1;
+  }
   const exits = frame.pods.flatMap((p) =>
     p.deletedAtMs === null || p.exitedAtMs === null ? [] : [p.exitedAtMs - p.deletedAtMs],
   );
   return {
     name: frame.name,
     path,
-    sent: columns.startedAtMs.length,
+    sent: columns.startedAtMs.length + streamColumns.startedAtMs.length,
     failed,
     failures,
+    streams: { ended: streamColumns.cause.length, endings },
     latencyMs: { before: percentiles(before), during: percentiles(during) },
     rolloutMs: frame.rolloutMs,
     slowestPodExitMs: exits.length === 0 ? null : Math.round(Math.max(...exits)),
@@ -127,11 +140,19 @@ function timeline(
     steps.push({ atMs: Math.round(fromMs + i * stepMs), sent: 0, failed: 0, phases: {} });
   const columns = recording.requests[path];
   for (let i = 0; i < columns.startedAtMs.length; i++) {
-    const index = Math.floor(((columns.startedAtMs[i] as number) - fromMs) / stepMs);
-    const step = steps[index];
+    const step = steps[Math.floor(((columns.startedAtMs[i] as number) - fromMs) / stepMs)];
     if (step === undefined) continue;
     step.sent += 1;
     if (columns.cause[i] !== '') step.failed += 1;
+  }
+  // A stream counts where it ended: that is when it failed, if it did.
+  const streams = recording.streams[path];
+  for (let i = 0; i < streams.startedAtMs.length; i++) {
+    const endedAtMs = (streams.startedAtMs[i] as number) + (streams.durationMs[i] as number);
+    const step = steps[Math.floor((endedAtMs - fromMs) / stepMs)];
+    if (step === undefined) continue;
+    step.sent += 1;
+    if (streams.cause[i] !== '') step.failed += 1;
   }
   // Each pod's phase at the end of each step.
   const phases = [...recording.phases].sort((a, b) => a.atMs - b.atMs);

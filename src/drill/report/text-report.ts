@@ -21,6 +21,12 @@ export function formatScenario(summary: ScenarioSummary): string {
     `  requests  ${count(summary.sent)} sent, ${count(summary.failed)} failed${failures === '' ? '' : ` (${failures})`}`,
     `  latency   before ${latency(summary.latencyMs.before)}; during ${latency(summary.latencyMs.during)}`,
   ];
+  if (summary.streams.ended > 0) {
+    const endings = Object.entries(summary.streams.endings)
+      .map(([how, n]) => `${how} ${count(n)}`)
+      .join(', ');
+    lines.push(`  streams   ${count(summary.streams.ended)} ended (${endings})`);
+  }
   if (summary.rolloutMs !== null) {
     lines.push(
       `  rollout   ${seconds(summary.rolloutMs)} (every new pod available, every old pod gone)`,

@@ -31,6 +31,8 @@ export interface RecordedEvent {
 /** What a drill recorded. */
 export interface DrillRecording {
   requests: Record<TrafficPath, RequestColumns>;
+  /** Held server streams, one entry as each ends (started: when it opened). */
+  streams: Record<TrafficPath, RequestColumns>;
   phases: Array<{ atMs: number; pod: string; phase: PodPhase }>;
   events: RecordedEvent[];
   /** Endpoints as made (`made`) and as the proxy applied them (`applied`). */
@@ -42,12 +44,13 @@ export interface DrillRecording {
 export interface DrillRecorder {
   /** The drill's clock. */
   now(): number;
-  /** A request that ended; times are `performance.now()` values. */
+  /** A request (or a held stream, `stream` true) that ended; times are `performance.now()`. */
   request(
     path: TrafficPath,
     startedAtPerfMs: number,
     endedAtPerfMs: number,
     outcome: RequestOutcome,
+    stream?: boolean,
   ): void;
   podPhase(atMs: number, pod: string, phase: PodPhase): void;
   podEvent(
@@ -72,6 +75,7 @@ export function createDrillRecorder(): DrillRecorder {
   const now = () => performance.now() - t0;
   const column = (): RequestColumns => ({ startedAtMs: [], durationMs: [], cause: [] });
   const requests: Record<TrafficPath, RequestColumns> = { service: column(), etcd: column() };
+  const streams: Record<TrafficPath, RequestColumns> = { service: column(), etcd: column() };
   const phases: DrillRecording['phases'] = [];
   const events: RecordedEvent[] = [];
   const endpoints: DrillRecording['endpoints'] = [];
@@ -79,8 +83,8 @@ export function createDrillRecorder(): DrillRecorder {
   let modelEvents: readonly ModelEvent[] = [];
   return {
     now,
-    request(path, startedAtPerfMs, endedAtPerfMs, outcome) {
-      const columns = requests[path];
+    request(path, startedAtPerfMs, endedAtPerfMs, outcome, stream = false) {
+      const columns = (stream ? streams : requests)[path];
       columns.startedAtMs.push(startedAtPerfMs - t0);
       columns.durationMs.push(endedAtPerfMs - startedAtPerfMs);
       columns.cause.push(outcome.ok ? '' : failureCause(outcome.code, outcome.message));
@@ -121,6 +125,7 @@ export function createDrillRecorder(): DrillRecorder {
         .map((e) => ({ ...e }));
       return {
         requests,
+        streams,
         phases: [...phases],
         events: [...events, ...control].sort((a, b) => a.atMs - b.atMs),
         endpoints: [...endpoints],

@@ -29,6 +29,8 @@ export interface DrillRunOptions {
   spec: DrillSpec;
   command: ContainerCommand;
   traffic: TrafficSpec;
+  /** A server-streaming method whose streams are held open beside the traffic. */
+  heldStreams: TrafficSpec | undefined;
   paths: readonly TrafficPath[];
   client: 'lameduck' | 'plain';
   idempotent: boolean;
@@ -142,31 +144,34 @@ export async function runScenario(
     });
     recorder.mark('load-started');
     for (const path of options.paths) {
-      traffics.push(
-        await startTraffic({
-          spec: options.traffic,
-          target:
-            path === 'service'
-              ? { path, host: (proxy as ServiceProxy).host, port: (proxy as ServiceProxy).port }
-              : {
-                  path,
-                  endpoints: etcdEndpoints as string[],
-                  format: options.registry.format,
-                  service: options.registry.service,
-                  client: options.client,
-                  idempotent: options.idempotent,
-                },
-          ratePerSecond: options.ratePerSecond,
-          streams: options.streams,
-          deadlineMs: options.deadlineMs,
-          logger: options.logger,
-          onSettled: (path, startedAtMs, endedAtMs, outcome) => {
-            counts.sent += 1;
-            if (!outcome.ok) counts.failed += 1;
-            recorder.request(path, startedAtMs, endedAtMs, outcome);
-          },
-        }),
-      );
+      for (const spec of [options.traffic, options.heldStreams]) {
+        if (spec === undefined) continue;
+        traffics.push(
+          await startTraffic({
+            spec,
+            target:
+              path === 'service'
+                ? { path, host: (proxy as ServiceProxy).host, port: (proxy as ServiceProxy).port }
+                : {
+                    path,
+                    endpoints: etcdEndpoints as string[],
+                    format: options.registry.format,
+                    service: options.registry.service,
+                    client: options.client,
+                    idempotent: options.idempotent,
+                  },
+            ratePerSecond: options.ratePerSecond,
+            streams: options.streams,
+            deadlineMs: options.deadlineMs,
+            logger: options.logger,
+            onSettled: (path, startedAtMs, endedAtMs, outcome, stream) => {
+              counts.sent += 1;
+              if (!outcome.ok) counts.failed += 1;
+              recorder.request(path, startedAtMs, endedAtMs, outcome, stream);
+            },
+          }),
+        );
+      }
     }
     stage = 'before';
     await abortableDelay(options.beforeMs, signal);

@@ -52,11 +52,13 @@ export interface TrafficOptions {
   streams: number;
   /** Deadline of each call or request. */
   deadlineMs: number;
+  /** Called as each request ends, and as each held stream ends (`stream` true). */
   onSettled(
     path: TrafficPath,
     startedAtMs: number,
     endedAtMs: number,
     outcome: RequestOutcome,
+    stream: boolean,
   ): void;
   logger: Logger;
 }
@@ -77,7 +79,9 @@ const roundRobinOnly = {
 export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
   const { spec, target } = options;
   const settled: OpenLoopOptions['onSettled'] = (startedAtMs, endedAtMs, outcome) =>
-    options.onSettled(target.path, startedAtMs, endedAtMs, outcome);
+    options.onSettled(target.path, startedAtMs, endedAtMs, outcome, false);
+  const streamSettled: OpenLoopOptions['onSettled'] = (startedAtMs, endedAtMs, outcome) =>
+    options.onSettled(target.path, startedAtMs, endedAtMs, outcome, true);
   if (spec.kind === 'http') {
     if (target.path === 'service') {
       const load = startHttpLoad({
@@ -127,7 +131,7 @@ export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
       request: spec.request,
       count: options.streams,
       channelOptions,
-      onSettled: settled,
+      onSettled: streamSettled,
     });
     return {
       async stop() {
