@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type DrillCliOptions, parseDrillOptions } from '../drill/drill-options.js';
+import { renderHtmlReport } from '../drill/report/html-report.js';
 import { type ScenarioSummary, summarizeScenario } from '../drill/report/scenario-summary.js';
 import { formatComparison, formatProgress, formatScenario } from '../drill/report/text-report.js';
 import { runScenario } from '../drill/runtime/run-scenario.js';
@@ -118,6 +119,7 @@ export function createDrillCommand(): Command {
       900,
     )
     .option('--json <file>', 'write the results as JSON')
+    .option('--report <file>', 'write the results as a self-contained HTML report')
     .action(async (manifests: string[], flags: DrillCliOptions) => {
       process.exitCode = await drill(manifests, flags);
     });
@@ -173,6 +175,20 @@ async function drill(targets: readonly string[], flags: DrillCliOptions): Promis
     process.stdout.write(`${formatComparison(summaries)}\n`);
     if (flags.json !== undefined) {
       await writeFile(flags.json, `${JSON.stringify({ scenarios: summaries }, null, 1)}\n`);
+    }
+    if (flags.report !== undefined) {
+      await writeFile(
+        flags.report,
+        renderHtmlReport({
+          title: `lameduck drill: ${run.spec.workload.kind}/${run.spec.workload.name}`,
+          lead: `${run.paths.join(' and ')} path, ${run.ratePerSecond} requests/s, ${run.nodeCount} nodes, seed ${run.seed}.`,
+          columns: [
+            { title: run.spec.workload.name, subtitle: `client: ${run.client}`, summaries },
+          ],
+          notes: [],
+        }),
+      );
+      process.stdout.write(`report: ${flags.report}\n`);
     }
     return summaries.some((s) => s.failed > 0) ? 1 : 0;
   } catch (error) {

@@ -46,6 +46,7 @@ export interface DrillCliOptions {
   startTimeoutSeconds: number;
   scenarioTimeoutSeconds: number;
   json?: string;
+  report?: string;
 }
 
 /** A run's options, but for what the CLI adds as it runs (its signal and progress line). */

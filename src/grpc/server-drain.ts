@@ -94,8 +94,10 @@ const forcedFlushMs = 50;
  * - `start` binds `address` with an interceptor that counts calls (in flight, arrivals per
  *   method), and registers the health service.
  * - Serving: health SERVING. Lame duck: health NOT_SERVING; every call is still served. Once the
- *   minimum wait has passed, each connection gets a GOAWAY notice, and is closed as soon as it has
- *   no call open; connections opened later get the same, so callers reconnect elsewhere.
+ *   minimum wait has passed, each connection is closed (final GOAWAY) as soon as it has no call
+ *   open; connections opened later after their first call; so callers reconnect elsewhere. No
+ *   GOAWAY goes out while calls are open: grpc-js clients with keepalive drop every call on a
+ *   connection that got one (see `H2SessionsOptions`).
  * - Draining (`stop`): the listener closes; unary calls finish; `drainSignal` fires and health
  *   Watch streams end with OK; streams still open after `streamGraceMs` end with UNAVAILABLE
  *   (never CANCELLED, which retry policies do not retry). When the budget's signal aborts, every
@@ -127,7 +129,7 @@ export function drainGrpcServer(
     }
   }
   const tracker = createCallTracker({ isProbe, now });
-  const sessions = createH2Sessions();
+  const sessions = createH2Sessions({ goawayOnlyWhenIdle: true });
   const sockets = new Set<Socket>();
   const drainController = new AbortController();
   // Every long-lived handler may listen; the default limit of 10 would warn.

@@ -4,6 +4,20 @@ import { type Http2Session, constants as h2, type ServerHttp2Stream } from 'node
 // on the wire (RFC 9113 section 6.8); the final GOAWAY follows when the session is closed.
 const shutdownNoticeStreamId = 2 ** 31 - 1;
 
+/** Options of {@link createH2Sessions}. */
+export interface H2SessionsOptions {
+  /**
+   * No GOAWAY to a session while a stream is open on it: at either step it is closed (final
+   * GOAWAY) at once when idle, else the moment its last stream ends. For gRPC: grpc-js clients
+   * with keepalive (1.14.7, and lameduck's own `etcdChannelOptions`) close a session on a GOAWAY
+   * and then fail its next keepalive ping ("Ping returned false"), which they take for a dropped
+   * connection: every call still open on it ends UNAVAILABLE "Connection dropped", a stream the
+   * server was about to end with OK included. A call that races the final GOAWAY is refused
+   * unprocessed (REFUSED_STREAM) and retried by the client.
+   */
+  goawayOnlyWhenIdle: boolean;
+}
+
 /**
  * The HTTP/2 sessions of one server, moved away in two steps: a GOAWAY notice when lame duck has
  * lasted long enough (`notice`), then a graceful close when draining starts (`close`). Sessions
@@ -27,7 +41,10 @@ export interface H2Sessions {
 type Step = 'none' | 'noticed' | 'closing';
 
 /** Makes an empty {@link H2Sessions}. */
-export function createH2Sessions(): H2Sessions {
+export function createH2Sessions(
+  options: H2SessionsOptions = { goawayOnlyWhenIdle: false },
+): H2Sessions {
+  const { goawayOnlyWhenIdle } = options;
   const sessions = new Set<Http2Session>();
   const openStreams = new WeakMap<Http2Session, number>();
   // Sessions opened after the notice, noticed at their first stream.
@@ -44,8 +61,11 @@ export function createH2Sessions(): H2Sessions {
   };
   const noticeSession = (session: Http2Session): void => {
     if (session.closed || session.destroyed) return;
-    session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
-    if ((openStreams.get(session) ?? 0) === 0) closeSession(session);
+    const idle = (openStreams.get(session) ?? 0) === 0;
+    // A busy session is closed when its last stream ends (trackStream).
+    if (goawayOnlyWhenIdle && !idle) return;
+    if (!goawayOnlyWhenIdle) session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
+    if (idle) closeSession(session);
   };
   const forget = function (this: Http2Session): void {
     sessions.delete(this);
@@ -72,7 +92,9 @@ export function createH2Sessions(): H2Sessions {
       stream.once('close', () => {
         const open = (openStreams.get(session) ?? 1) - 1;
         openStreams.set(session, open);
-        if (step === 'noticed' && open === 0) closeSession(session);
+        if (open === 0 && (step === 'noticed' || (step === 'closing' && goawayOnlyWhenIdle))) {
+          closeSession(session);
+        }
       });
     },
     notice() {
@@ -82,7 +104,9 @@ export function createH2Sessions(): H2Sessions {
     },
     close() {
       step = 'closing';
-      for (const session of sessions) closeSession(session);
+      for (const session of sessions) {
+        if (!goawayOnlyWhenIdle || (openStreams.get(session) ?? 0) === 0) closeSession(session);
+      }
     },
     destroy() {
       for (const session of sessions) session.destroy();

@@ -5,8 +5,9 @@
  * 1. Options that cannot work are refused with `invalid_config`, naming the setting.
  * 2. A bind that fails (port taken) makes the lifecycle's start reject, naming the address.
  * 3. Health probes are served but are not traffic; calls are counted per method on /metrics.
- * 4. The GOAWAY notice reaches established connections at the nudge, and connections opened
- *    later get it with their first call, which is served.
+ * 4. At the nudge an idle connection gets the final GOAWAY; a busy one gets none until its last
+ *    call ends (grpc-js callers with keepalive drop the calls of a connection that got one);
+ *    connections opened later are closed after their first call, which is served.
  * 5. After stop the port is closed and no call is left.
  * 6. With TLS credentials, calls are counted and the drain ends cleanly.
  * 7. Calls reset by the caller before grpc-js starts them are not left in flight.
@@ -188,18 +189,36 @@ function goawayOf(session: ClientHttp2Session): Promise<number> {
   );
 }
 
-test('the GOAWAY notice reaches established and later connections; calls are still served', async (t) => {
-  // 4. The shutdown notice carries the largest stream id (2^31 - 1): no call on the wire is lost.
+test('at the nudge idle connections are closed; a busy one only once idle; later ones after a first call', async (t) => {
+  // 4.
   const { drain, life, target } = await startedServer(t, { minMs: 1000, maxMs: 5000 });
-  const established = h2connect(`http://${target}`);
-  established.on('error', () => {});
-  t.after(() => established.destroy());
-  await new Promise((resolve) => established.once('remoteSettings', resolve));
-  let noticedYet = false;
-  const noticed = goawayOf(established).then((lastStreamId) => {
-    noticedYet = true;
+  const idle = h2connect(`http://${target}`);
+  idle.on('error', () => {});
+  t.after(() => idle.destroy());
+  await new Promise((resolve) => idle.once('remoteSettings', resolve));
+  let idleClosedYet = false;
+  const idleGoaway = goawayOf(idle).then((lastStreamId) => {
+    idleClosedYet = true;
     return lastStreamId;
   });
+  // A connection with a call open across the nudge: a request whose body is still coming.
+  const busy = h2connect(`http://${target}`);
+  busy.on('error', () => {});
+  t.after(() => busy.destroy());
+  let busyGoawayAtMs: number | undefined;
+  busy.once('goaway', () => {
+    busyGoawayAtMs = performance.now();
+  });
+  const open = busy.request({
+    ':method': 'POST',
+    ':path': '/lameduck.example.v1.Echo/Unary',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  const openAnswered = new Promise<Record<string, unknown>>((resolve) =>
+    open.once('trailers', resolve),
+  );
+  open.on('data', () => {});
   const echo = createEchoClient(target);
   t.after(() => echo.close());
   await unary(echo, 'before');
@@ -207,12 +226,27 @@ test('the GOAWAY notice reaches established and later connections; calls are sti
   const shutdown = life.shutdown();
   // Lame duck before the nudge: still served, no GOAWAY yet.
   assert.equal((await unary(echo, 'lame duck')).message, 'lame duck');
-  assert.equal(noticedYet, false, 'GOAWAY before the minimum wait');
-  assert.equal(await noticed, 2 ** 31 - 1);
+  assert.equal(idleClosedYet, false, 'GOAWAY before the minimum wait');
+  // The idle one: the final GOAWAY, nothing processed on it.
+  assert.equal(await idleGoaway, 0);
+  assert.equal(busyGoawayAtMs, undefined, 'a GOAWAY reached the busy connection');
+  // Its call ends (an empty message): the connection is closed after it, the call answered.
+  const endedAtMs = performance.now();
+  open.end(Buffer.from([0, 0, 0, 0, 0]));
+  assert.equal((await openAnswered)['grpc-status'], '0');
+  await new Promise<void>((resolve) => {
+    if (busyGoawayAtMs !== undefined) resolve();
+    else busy.once('goaway', () => resolve());
+  });
+  assert.ok(
+    (busyGoawayAtMs ?? 0) >= endedAtMs,
+    'the busy connection got its GOAWAY after its call',
+  );
+
   const later = h2connect(`http://${target}`);
   later.on('error', () => {});
   t.after(() => later.destroy());
-  const laterNoticed = goawayOf(later);
+  const laterGoaway = goawayOf(later);
   const firstCall = later.request({
     ':method': 'POST',
     ':path': '/no.such.Service/Method',
@@ -223,14 +257,15 @@ test('the GOAWAY notice reaches established and later connections; calls are sti
   const firstCallHeaders = new Promise<Record<string, unknown>>((resolve) =>
     firstCall.once('response', resolve),
   );
-  assert.equal(await laterNoticed, 2 ** 31 - 1);
-  // Served: grpc-js answers an unknown method with UNIMPLEMENTED (12).
+  // Served: grpc-js answers an unknown method with UNIMPLEMENTED (12); then closed.
   assert.equal((await firstCallHeaders)['grpc-status'], '12');
-  // A new channel after the nudge is still served (its connection is noticed, then replaced).
+  assert.equal(await laterGoaway, 1);
+  // A new channel after the nudge is still served.
   const lateEcho = createEchoClient(target);
   t.after(() => lateEcho.close());
   assert.equal((await unary(lateEcho, 'after nudge')).message, 'after nudge');
-  established.destroy();
+  idle.destroy();
+  busy.destroy();
   later.destroy();
   echo.close();
   lateEcho.close();

@@ -7,10 +7,13 @@
  *    no client sees CANCELLED.
  * 3. Health answers NOT_SERVING (whole server and per service) from the trigger on, while unary
  *    calls are still served; Watch subscribers see the change, then the end of the stream.
+ * 4. A grpc-js caller with keepalive whose connection carries a stream and unary calls through
+ *    the shutdown loses nothing: no GOAWAY while calls are open on it.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { etcdChannelOptions } from '../../src/grpc/etcd-resolver.js';
 import type { HealthCheckResponse } from '../../src/grpc/health-proto.js';
 import { createEchoClient, type EchoReply, observeStream } from '../helpers/grpc-echo.js';
 import { createHealthClient } from '../helpers/grpc-health-client.js';
@@ -149,4 +152,47 @@ test('health turns NOT_SERVING at the trigger while calls are served; Watch sees
     ],
   );
   assert.equal((await pod.exited).code, 0);
+});
+
+test('a caller with lameduck’s keepalive keeps its stream and calls through a shutdown: OK, nothing dropped', async (t) => {
+  // 4. One connection carries a server stream and a steady run of unary calls, with the 500 ms
+  // keepalive of etcdChannelOptions. The lame duck lasts past its minimum (the calls keep it
+  // busy): a GOAWAY sent then would make grpc-js drop every call open on the connection at its
+  // next keepalive ping. The stream must end OK with its last message; no call may fail.
+  const [pod] = await startGrpcPods(t, 1, {
+    LAMEDUCK_GRACE_PERIOD_SECONDS: '20',
+    LAMEDUCK_MIN_LAME_DUCK_MS: '500',
+    LAMEDUCK_MAX_LAME_DUCK_MS: '2500',
+  });
+  assert.ok(pod);
+  const echo = createEchoClient(`127.0.0.1:${pod.port}`, etcdChannelOptions);
+  t.after(() => echo.close());
+  const stream = observeStream<EchoReply>(
+    echo.ServerStream({ interval_ms: 50, ignore_drain: false }),
+  );
+  await stream.waitForMessage(() => true);
+  const failures: string[] = [];
+  let answered = 0;
+  let calling = true;
+  const callLoop = (async () => {
+    while (calling) {
+      await new Promise<void>((resolve) =>
+        echo.Unary({ message: 'busy', delay_ms: 20 }, (error) => {
+          if (error === null) answered += 1;
+          else failures.push(`${GrpcStatus[error.code]} ${error.details}`);
+          resolve();
+        }),
+      );
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  pod.child.kill('SIGTERM');
+  const status = await stream.status;
+  calling = false;
+  await callLoop;
+  assert.equal((await pod.exited).code, 0);
+  assert.equal(status.code, GrpcStatus.OK, `${status.code} ${status.details}`);
+  assert.equal(stream.messages.at(-1)?.last, true, 'the last message said goodbye');
+  assert.deepEqual(failures, []);
+  assert.ok(answered > 20, `${answered} calls answered`);
 });

@@ -289,6 +289,7 @@ describe('drill cluster model', () => {
             topologyKey: 'kubernetes.io/hostname',
             whenUnsatisfiable: 'DoNotSchedule',
             selector: appSelector,
+            honorTaints: false,
           },
         ],
       }),
@@ -307,6 +308,34 @@ describe('drill cluster model', () => {
     assert.deepEqual(antiAffinity.nodes, ['node-1', 'node-2', 'node-3', 'pending']);
     const unschedulable = antiAffinity.events.find((e) => e.kind === 'unschedulable');
     assert.match(unschedulable?.detail ?? '', /0\/3 nodes are available: .*pod anti-affinity/);
+  });
+
+  test('a drained pod’s replacement: Pending under maxSkew 1 unless nodeTaintsPolicy is Honor', () => {
+    const placeAfterDrain = (honorTaints: boolean) => {
+      const sim = simulate(
+        workload({
+          spread: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'DoNotSchedule',
+              selector: appSelector,
+              honorTaints,
+            },
+          ],
+        }),
+      );
+      sim.runUntil(5_000);
+      sim.model.cordon('node-1', sim.now());
+      const victim = activePods(sim.model).find((p) => p.node === 'node-1');
+      assert.ok(victim);
+      assert.deepEqual(sim.model.evict(victim.name, sim.now()), { allowed: true });
+      sim.runUntil(10_000);
+      return activePods(sim.model).filter((p) => p.node === undefined).length;
+    };
+    // The cordoned node, empty, keeps the minimum at 0: a second pod elsewhere is a skew of 2.
+    assert.equal(placeAfterDrain(false), 1);
+    assert.equal(placeAfterDrain(true), 0);
   });
 
   test('a cordoned node gets no new pod', () => {

@@ -264,6 +264,7 @@ function readWorkloadSpec(
         whenUnsatisfiable:
           c.whenUnsatisfiable === 'ScheduleAnyway' ? 'ScheduleAnyway' : 'DoNotSchedule',
         selector: readLabelSelector(c.labelSelector),
+        honorTaints: c.nodeTaintsPolicy === 'Honor',
       },
     ];
   });

@@ -42,8 +42,20 @@ const zoneKey = 'topology.kubernetes.io/zone';
 const systemDefaultSpread = (labels: Readonly<Record<string, string>>): SpreadConstraint[] => {
   const selector = { present: true, matchLabels: labels, matchExpressions: [] };
   return [
-    { maxSkew: 3, topologyKey: hostnameKey, whenUnsatisfiable: 'ScheduleAnyway', selector },
-    { maxSkew: 5, topologyKey: zoneKey, whenUnsatisfiable: 'ScheduleAnyway', selector },
+    {
+      maxSkew: 3,
+      topologyKey: hostnameKey,
+      whenUnsatisfiable: 'ScheduleAnyway',
+      selector,
+      honorTaints: false,
+    },
+    {
+      maxSkew: 5,
+      topologyKey: zoneKey,
+      whenUnsatisfiable: 'ScheduleAnyway',
+      selector,
+      honorTaints: false,
+    },
   ];
 };
 
@@ -88,7 +100,7 @@ export function placePod(
       const domains = new Set(
         nodes.flatMap((n) => {
           const value = n.labels[constraint.topologyKey];
-          return value === undefined ? [] : [value];
+          return value === undefined || (constraint.honorTaints && !n.schedulable) ? [] : [value];
         }),
       );
       const domain = node.labels[constraint.topologyKey];

@@ -21,6 +21,12 @@ export interface SpreadConstraint {
   topologyKey: string;
   whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
   selector: LabelSelector;
+  /**
+   * `nodeTaintsPolicy: Honor`: tainted nodes (cordoned, NotReady) are left out of the skew.
+   * With the default `Ignore`, a cordoned node with no pod keeps the minimum at 0, and a
+   * `DoNotSchedule` constraint with `maxSkew: 1` leaves a drained pod's replacement Pending.
+   */
+  honorTaints: boolean;
 }
 
 /** A pod anti-affinity term: no (or fewer) pods matching `selector` in the same topology. */

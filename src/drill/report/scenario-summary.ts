@@ -113,10 +113,44 @@ export function summarizeScenario(frame: ScenarioFrame, path: TrafficPath): Scen
     rolloutMs: frame.rolloutMs,
     slowestPodExitMs: exits.length === 0 ? null : Math.round(Math.max(...exits)),
     pods: frame.pods,
-    events: recording.events,
+    events: [...recording.events, ...endpointEvents(recording)].sort((a, b) => a.atMs - b.atMs),
     notes: frame.notes,
     timeline: timeline(recording, path, loadStartedAtMs, loadStoppedAtMs),
   };
+}
+
+/**
+ * When each pod's endpoint reached the Service's proxy and when it left it (the proxy's view,
+ * after the propagation delay), as events.
+ */
+function endpointEvents(recording: DrillRecording): DrillRecording['events'] {
+  const podOf = new Map(
+    Object.entries(recording.podAddresses).map(([pod, address]) => [address, pod]),
+  );
+  const events: DrillRecording['events'] = [];
+  let routed = new Set<string>();
+  for (const change of recording.endpoints) {
+    if (change.stage !== 'applied') continue;
+    const now = new Set(change.endpoints.map((e) => e.replace(/:\d+$/, '')));
+    for (const address of routed) {
+      if (!now.has(address))
+        events.push({
+          atMs: change.atMs,
+          kind: 'endpoint-removed',
+          pod: podOf.get(address) ?? address,
+        });
+    }
+    for (const address of now) {
+      if (!routed.has(address))
+        events.push({
+          atMs: change.atMs,
+          kind: 'endpoint-added',
+          pod: podOf.get(address) ?? address,
+        });
+    }
+    routed = now;
+  }
+  return events;
 }
 
 /** Nearest-rank percentiles, rounded to 0.1 ms. */

@@ -155,6 +155,7 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
     const node = pod.node as string;
     const podAddress = addresses.podAddress(nodeIndex(node));
     podAddresses.set(pod.name, podAddress);
+    recorder.podAddress(pod.name, podAddress);
     const fields: PodFields = {
       name: pod.name,
       namespace: spec.namespace,

@@ -38,6 +38,8 @@ export interface DrillRecording {
   /** Endpoints as made (`made`) and as the proxy applied them (`applied`). */
   endpoints: Array<{ atMs: number; stage: 'made' | 'applied'; endpoints: string[] }>;
   marks: Array<{ atMs: number; label: string }>;
+  /** Each pod's address (`127.B.N.M`), to name the endpoints. */
+  podAddresses: Record<string, string>;
 }
 
 /** The recorder the runtime and the loads write to. */
@@ -53,6 +55,7 @@ export interface DrillRecorder {
     stream?: boolean,
   ): void;
   podPhase(atMs: number, pod: string, phase: PodPhase): void;
+  podAddress(pod: string, address: string): void;
   podEvent(
     atMs: number,
     pod: string,
@@ -80,6 +83,7 @@ export function createDrillRecorder(): DrillRecorder {
   const events: RecordedEvent[] = [];
   const endpoints: DrillRecording['endpoints'] = [];
   const marks: DrillRecording['marks'] = [];
+  const podAddresses: Record<string, string> = {};
   let modelEvents: readonly ModelEvent[] = [];
   return {
     now,
@@ -91,6 +95,9 @@ export function createDrillRecorder(): DrillRecorder {
     },
     podPhase(atMs, pod, phase) {
       phases.push({ atMs, pod, phase });
+    },
+    podAddress(pod, address) {
+      podAddresses[pod] = address;
     },
     podEvent(atMs, pod, node, kind, detail) {
       events.push({ atMs, kind, pod, node, ...(detail === undefined ? {} : { detail }) });
@@ -130,6 +137,7 @@ export function createDrillRecorder(): DrillRecorder {
         events: [...events, ...control].sort((a, b) => a.atMs - b.atMs),
         endpoints: [...endpoints],
         marks: [...marks],
+        podAddresses: { ...podAddresses },
       };
     },
   };
