@@ -157,6 +157,7 @@ test('a lameduck gRPC service over every scenario: the etcd path with lameduckâ€
   assert.deepEqual(Object.keys(drain).sort(), [
     'events',
     'failed',
+    'failureExamples',
     'failures',
     'latencyMs',
     'name',

@@ -75,6 +75,7 @@ function chartData(report: HtmlReport) {
           events: first.events
             .filter(
               (e) =>
+                e.atMs >= t0 &&
                 e.pod !== undefined &&
                 ['deleted', 'sigterm', 'sigkill', 'endpoint-removed', 'crashed', 'hung'].includes(
                   e.kind,
@@ -162,6 +163,8 @@ const pathColors = {service:['#3182bd','#de2d26'],etcd:['#31a354','#a63603']};
 document.getElementById('legend').innerHTML = Object.entries(phaseColors).map(([p,c]) => '<span><i style="background:'+c+'"></i>'+p+'</span>').join('') +
   '<span>▼ deleted</span><span>◆ endpoint removed</span><span>| SIGTERM</span><span>✕ SIGKILL</span>';
 const names = [...new Set(data.flatMap(c => c.scenarios.map(s => s.name)))];
+document.getElementById('legend').innerHTML += '<br>' + Object.entries(pathColors).map(([p, [line, bars]]) =>
+  '<span><i style="background:' + line + '"></i>' + p + ' path: requests/s</span><span><i style="background:' + bars + '"></i>' + p + ' path: failed per 100 ms</span>').join('');
 const root = document.getElementById('scenarios');
 window.drillCharts = [];
 for (const name of names) {
@@ -200,9 +203,12 @@ for (const name of names) {
     const bands = document.createElement('canvas');
     bands.className = 'bands';
     const rowPx = 12;
+    // One time span for every mode of a scenario, so that durations compare at a glance.
+    const spanS = Math.max(...data.flatMap(c => c.scenarios.filter(s => s.name === name).map(s => s.paths[0].atS.at(-1) || 0)));
     const chart = new uPlot({
       width, height: 200,
-      scales: {x: {time: false}, rate: {}, failed: {range: (u, min, max) => [0, Math.max(5, max)]}},
+      legend: {show: false},
+      scales: {x: {time: false, range: () => [0, spanS]}, rate: {}, failed: {range: (u, min, max) => [0, Math.max(5, max)]}},
       axes: [{label: 's'}, {scale: 'rate', label: 'req/s'}, {scale: 'failed', side: 1, label: 'failed', grid: {show: false}}],
       series,
       hooks: {draw: [u => drawBands(u, bands, scenario, pods, rowPx)]},
@@ -222,6 +228,9 @@ function drawBands(u, canvas, scenario, pods, rowPx) {
   const x = s => left + u.valToPos(s, 'x');
   pods.forEach((pod, row) => {
     const y = row * rowPx + 2;
+    ctx.fillStyle = '#555';
+    ctx.font = '9px sans-serif';
+    ctx.fillText(pod.slice(-5), 2, y + rowPx - 4);
     for (const run of scenario.bands[pod]) {
       ctx.fillStyle = phaseColors[run.phase] || '#bbb';
       ctx.fillRect(x(run.fromS), y, Math.max(1, x(run.toS) - x(run.fromS)), rowPx - 3);

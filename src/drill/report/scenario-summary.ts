@@ -39,6 +39,8 @@ export interface ScenarioSummary {
   sent: number;
   failed: number;
   failures: Record<string, number>;
+  /** For each cause, the message of its first failure. */
+  failureExamples: Record<string, string>;
   /** Held server streams: how many ended, and how (`OK` for an end the server chose). */
   streams: { ended: number; endings: Record<string, number> };
   latencyMs: { before: Percentiles; during: Percentiles };
@@ -108,6 +110,12 @@ export function summarizeScenario(frame: ScenarioFrame, path: TrafficPath): Scen
     sent: columns.startedAtMs.length + streamColumns.startedAtMs.length,
     failed,
     failures,
+    failureExamples: {
+      ...columns.examples,
+      ...Object.fromEntries(
+        Object.entries(streamColumns.examples).map(([c, m]) => [`stream ${c}`, m]),
+      ),
+    },
     streams: { ended: streamColumns.cause.length, endings },
     latencyMs: { before: percentiles(before), during: percentiles(during) },
     rolloutMs: frame.rolloutMs,

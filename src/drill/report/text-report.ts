@@ -21,6 +21,9 @@ export function formatScenario(summary: ScenarioSummary): string {
     `  requests  ${count(summary.sent)} sent, ${count(summary.failed)} failed${failures === '' ? '' : ` (${failures})`}`,
     `  latency   before ${latency(summary.latencyMs.before)}; during ${latency(summary.latencyMs.during)}`,
   ];
+  for (const [cause, message] of Object.entries(summary.failureExamples).slice(0, 3)) {
+    lines.push(`  e.g.      ${cause}: ${message}`);
+  }
   if (summary.streams.ended > 0) {
     const endings = Object.entries(summary.streams.endings)
       .map(([how, n]) => `${how} ${count(n)}`)

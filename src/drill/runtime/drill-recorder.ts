@@ -17,6 +17,8 @@ export interface RequestColumns {
   durationMs: number[];
   /** `''` for a success, else the failure's cause. */
   cause: string[];
+  /** The first message seen for each cause, to show what failed. */
+  examples: Record<string, string>;
 }
 
 /** A pod's kubelet event, a node event, or a cluster event. */
@@ -76,7 +78,12 @@ export interface DrillRecorder {
 export function createDrillRecorder(): DrillRecorder {
   const t0 = performance.now();
   const now = () => performance.now() - t0;
-  const column = (): RequestColumns => ({ startedAtMs: [], durationMs: [], cause: [] });
+  const column = (): RequestColumns => ({
+    startedAtMs: [],
+    durationMs: [],
+    cause: [],
+    examples: {},
+  });
   const requests: Record<TrafficPath, RequestColumns> = { service: column(), etcd: column() };
   const streams: Record<TrafficPath, RequestColumns> = { service: column(), etcd: column() };
   const phases: DrillRecording['phases'] = [];
@@ -91,7 +98,13 @@ export function createDrillRecorder(): DrillRecorder {
       const columns = (stream ? streams : requests)[path];
       columns.startedAtMs.push(startedAtPerfMs - t0);
       columns.durationMs.push(endedAtPerfMs - startedAtPerfMs);
-      columns.cause.push(outcome.ok ? '' : failureCause(outcome.code, outcome.message));
+      if (outcome.ok) {
+        columns.cause.push('');
+        return;
+      }
+      const cause = failureCause(outcome.code, outcome.message);
+      columns.cause.push(cause);
+      columns.examples[cause] ??= outcome.message.slice(0, 300);
     },
     podPhase(atMs, pod, phase) {
       phases.push({ atMs, pod, phase });
