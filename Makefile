@@ -3,9 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: help deps system-deps build test lint bench clean
+.PHONY: help deps system-deps build test lint bench demo clean
 
 help:
+	@echo "make demo   - install what is missing, then replay the incident: the example service drilled in three modes"
 	@echo "make test   - install what is missing, then run every test"
 	@echo "make bench  - run the benchmarks; figures go to bench/results/*.json"
 	@echo "make lint   - biome and the type checker"
@@ -17,9 +18,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 deps: $(NODE_STAMP) system-deps
 
-# etcd for the registry tests and the drill: Debian's etcd-server when it is missing.
+# etcd for the registry tests and the drill, and the other sides of the interop tests: Debian's
+# packages when they are missing.
 system-deps:
-	@scripts/ensure-system-deps.sh
+	@scripts/ensure-system-deps.sh test
 
 build: $(NODE_STAMP)
 	npx tsc -p tsconfig.build.json
@@ -35,5 +37,12 @@ test: deps lint
 bench: deps
 	node --import tsx bench/run.ts
 
+# The demo runs compiled (pods start in a fraction of the time tsx takes), from dist-demo/.
+demo: $(NODE_STAMP)
+	@scripts/ensure-system-deps.sh demo
+	npx tsc -p tsconfig.demo.json
+	cp examples/passport/passport.proto dist-demo/examples/passport/
+	node dist-demo/examples/passport/demo.js
+
 clean:
-	rm -rf dist
+	rm -rf dist dist-demo demo-report

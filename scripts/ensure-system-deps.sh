@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need when they are missing (as root), or says what to install.
+# Installs the Debian packages a target needs when they are missing (as root), or says what to
+# install. Usage: ensure-system-deps.sh [test|demo]  (default: test)
+#   demo: etcd, for the drill's etcd path.
+#   test: etcd and etcdctl; python3-grpcio (interop with gRPC C-core); Go with grpc-go and etcd's
+#         client (interop with Go); Chromium (the HTML report in a real browser).
 set -euo pipefail
 
+profile="${1:-test}"
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
-command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
-# The gRPC interop tests run a Python client with Debian's python3 and grpcio.
-/usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python3-grpcio)
-# The Go interop tests build a grpc-go caller and server from Debian's Go packages (GOPATH mode).
-command -v go >/dev/null 2>&1 || missing+=(golang-go)
-[ -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3/naming ] || missing+=(golang-etcd-server-dev)
-[ -d /usr/share/gocode/src/google.golang.org/grpc ] || missing+=(golang-google-grpc-dev)
+if [ "$profile" = test ]; then
+  command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+  /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python3-grpcio)
+  # The Go interop tests build a grpc-go caller and server from Debian's Go packages (GOPATH mode).
+  command -v go >/dev/null 2>&1 || missing+=(golang-go)
+  [ -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3/naming ] || missing+=(golang-etcd-server-dev)
+  [ -d /usr/share/gocode/src/google.golang.org/grpc ] || missing+=(golang-google-grpc-dev)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
