@@ -128,7 +128,7 @@ test('the HTML report renders in Chromium with its charts and pod bands drawn', 
     drawn.every((pixels) => pixels > 100),
     JSON.stringify(drawn),
   );
-  const table = await page.locator('table.summary').innerText();
+  const table = (await page.locator('table.summary').textContent()) ?? '';
   for (const word of ['naive', 'lameduck', 'rolling-update', 'node-crash', 'service', 'etcd']) {
     assert.match(table, new RegExp(word));
   }

@@ -93,7 +93,8 @@ function bandsOf(summary: ScenarioSummary, t0: number) {
   for (const step of summary.timeline) {
     const atS = (step.atMs - t0) / 1000;
     for (const [pod, phase] of Object.entries(step.phases)) {
-      const list = (runs[pod] ??= []);
+      runs[pod] ??= [];
+      const list = runs[pod];
       const last = list.at(-1);
       if (last !== undefined && last.phase === phase && Math.abs(last.toS - atS) < 0.15)
         last.toS = atS + 0.1;
