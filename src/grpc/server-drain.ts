@@ -10,6 +10,7 @@ import type { TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { waitForDrain } from '../http/drain-wait.js';
 import { createH2Sessions } from '../http/h2-sessions.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
   MetricsSource,
@@ -105,6 +106,12 @@ export function drainGrpcServer(
   server: GrpcServer,
   options: Partial<GrpcDrainOptions> & Pick<GrpcDrainOptions, 'address'>,
 ): GrpcDrainParticipant {
+  assertKnownOptions('grpc', options, [
+    ...Object.keys(grpcDrainDefaults),
+    'address',
+    'credentials',
+    'health',
+  ]);
   const { name, address, streamGraceMs, isProbe, now } = { ...grpcDrainDefaults, ...options };
   if (typeof address !== 'string' || address.length === 0) {
     throw new LameduckError('invalid_config', `grpc: server '${name}' needs an address to bind`);

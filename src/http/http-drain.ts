@@ -9,6 +9,7 @@ import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
   Nudger,
@@ -101,6 +102,7 @@ export function drainHttpServer(
   server: DrainableServer,
   options: Partial<HttpDrainOptions> = {},
 ): HttpDrainParticipant {
+  assertKnownOptions('http', options, Object.keys(httpDrainDefaults));
   const { name, isProbe, now } = { ...httpDrainDefaults, ...options };
   const traffic = createTrafficMeter({ now });
   // Not duck-typed: Node 20's Http2SecureServer has closeIdleConnections too (for allowHTTP1),

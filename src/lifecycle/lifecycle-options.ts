@@ -1,7 +1,9 @@
 import { type AddressAllowList, parseAddressAllowList } from '../admin/address-allow-list.js';
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
-import { type Clock, secondsToMs, systemClock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
+import { checkLifecycleTiming } from './lifecycle-timing.js';
 import type { Logger } from './logger.js';
+import { checkKnownOptions, describeValue } from './option-check.js';
 import { maxTimerDelaySeconds, timerDelayLimitMs, timerDelayLimitSeconds } from './timer-delay.js';
 import { checkWholeNumber, parseWholeNumber, type WholeNumberRange } from './whole-number.js';
 
@@ -76,13 +78,8 @@ export const lifecycleDefaults: LifecycleOptions = {
   clock: systemClock,
 };
 
-/** The smallest safety margin accepted: less races the kubelet's SIGKILL. */
-export const minimumSafetyMarginMs = 200;
-
 /** Default admin port, as in {@link AdminOptions.port}. */
 export const defaultAdminPort = 9901;
-/** The longest default lame-duck maximum, as in {@link LifecycleOptions.maxLameDuckMs}. */
-export const defaultMaxLameDuckCeilingMs = 15_000;
 
 /** The admin server's options after defaults and the environment are applied, and checked. */
 export interface AdminConfig {
@@ -93,6 +90,17 @@ export interface AdminConfig {
   /** Who may call `/lameduck/prestop`, parsed from `HOST_IP` and `LAMEDUCK_PRESTOP_ALLOW`. */
   prestopAllow: AddressAllowList;
 }
+
+/** Where a setting's value came from: an option in code, the environment, or the default. */
+export type SettingOrigin = 'option' | 'env' | 'default';
+
+/** The options that hold whole numbers, each with an env variable. */
+export type LifecycleNumberOption =
+  | 'gracePeriodSeconds'
+  | 'safetyMarginMs'
+  | 'minLameDuckMs'
+  | 'maxLameDuckMs'
+  | 'quietFloorMs';
 
 /** Options after defaults and the environment are applied, and checked. */
 export interface LifecycleConfig {
@@ -107,14 +115,9 @@ export interface LifecycleConfig {
   quietFloorMs: number;
   quietGaps: number;
   admin: AdminConfig | false;
+  /** Where each number came from, so that a message names what the user set (see {@link describeSetting}). */
+  origins: Readonly<Record<LifecycleNumberOption, SettingOrigin>>;
 }
-
-type NumericOption =
-  | 'gracePeriodSeconds'
-  | 'safetyMarginMs'
-  | 'minLameDuckMs'
-  | 'maxLameDuckMs'
-  | 'quietFloorMs';
 
 /** The longest grace period accepted: its timers (budget, hard exit) must fit in a Node timer. */
 export const maxGracePeriodSeconds = maxTimerDelaySeconds;
@@ -132,7 +135,7 @@ const msRange: WholeNumberRange = { minimum: 0, ...timerDelayLimitMs };
 
 /** Each numeric option: its env variable and the values it accepts. */
 const numericOptions: Record<
-  NumericOption,
+  LifecycleNumberOption,
   { envName: LifecycleNumberEnvName; range: WholeNumberRange }
 > = {
   gracePeriodSeconds: {
@@ -167,122 +170,142 @@ const invalid = (message: string): Result<never> =>
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** A number as resolved: its value and where it came from. */
+interface ResolvedNumber {
+  value: number | undefined;
+  origin: SettingOrigin;
+}
+
 /**
  * A whole-number setting: from code when given there, else from the env variable `envName` when
- * set and not blank, else `undefined`. Both are checked against `range` (see
+ * set and not blank, else `undefined` (the default). Both are checked against `range` (see
  * {@link parseWholeNumber} for how env text is read).
  */
 function resolveWholeNumber(
   key: string,
-  fromCode: number | undefined,
+  fromCode: unknown,
   envName: string,
   env: Env,
   range: WholeNumberRange,
-): Result<number | undefined, string> {
-  if (fromCode !== undefined) return checkWholeNumber(key, fromCode, range);
+): Result<ResolvedNumber, string> {
+  if (fromCode !== undefined) {
+    const checked = checkWholeNumber(key, fromCode, range);
+    return checked.ok ? ok({ value: checked.value, origin: 'option' }) : checked;
+  }
   const fromEnv = env[envName];
-  if (fromEnv === undefined || fromEnv.trim() === '') return ok(undefined);
-  return parseWholeNumber(envName, fromEnv, range);
+  if (fromEnv === undefined || fromEnv.trim() === '') {
+    return ok({ value: undefined, origin: 'default' });
+  }
+  const parsed = parseWholeNumber(envName, fromEnv, range);
+  return parsed.ok ? ok({ value: parsed.value, origin: 'env' }) : parsed;
 }
 
 /**
+ * A number of `config` as the user set it, for messages: `LAMEDUCK_MIN_LAME_DUCK_MS=3000` from
+ * the environment, `minLameDuckMs: 3000` from code, `minLameDuckMs 2000 (the default)`.
+ */
+export function describeSetting(
+  config: Pick<LifecycleConfig, LifecycleNumberOption | 'origins'>,
+  key: LifecycleNumberOption,
+): string {
+  const value = config[key];
+  switch (config.origins[key]) {
+    case 'env':
+      return `${numericOptions[key].envName}=${value}`;
+    case 'option':
+      return `${key}: ${value}`;
+    default:
+      return `${key} ${value} (the default)`;
+  }
+}
+
+/** The keys {@link createLifecycle} accepts, and the admin server's. */
+const knownOptions = Object.keys(lifecycleDefaults);
+const knownAdminOptions = ['port', 'host', 'prestopAllow'];
+
+/**
  * Applies, in order of precedence, the options given in code, then the environment, then the
- * defaults, and checks that the result can work. Pure: the environment is passed in.
+ * defaults, and checks that the result can work. Pure: the environment is passed in. An option
+ * this version does not know (a typo in JavaScript) is refused, naming the closest known one;
+ * every error names the option or env variable set, its value and the limit it breaks.
  *
  * Numbers in the environment are whole decimal numbers (`30`, never `0x1e`, `3e1`, `30.0` or
  * `030`), with spaces or a line break around them ignored and a blank value meaning unset; in
- * code they are whole numbers too, except `quietGaps`. A grace period is whole seconds, as the
- * pod's `terminationGracePeriodSeconds` is; milliseconds finer than 1 mean nothing to a timer.
- * No delay may pass 2^31 - 1 ms (about 24.8 days), the longest a Node timer holds (see
- * `timer-delay.ts`), hence at most {@link maxGracePeriodSeconds} seconds of grace.
+ * code they are whole numbers too (a string `'30'` is refused), except `quietGaps`. A grace
+ * period is whole seconds, as the pod's `terminationGracePeriodSeconds` is; milliseconds finer
+ * than 1 mean nothing to a timer. No delay may pass 2^31 - 1 ms (about 24.8 days), the longest a
+ * Node timer holds (see `timer-delay.ts`), hence at most {@link maxGracePeriodSeconds} seconds
+ * of grace.
  */
 export function resolveLifecycleConfig(
   options: Partial<LifecycleOptions>,
   env: Env,
 ): Result<LifecycleConfig> {
-  const numbers: Partial<Record<NumericOption, number>> = {};
+  const known = checkKnownOptions(options, knownOptions);
+  if (!known.ok) return invalid(known.error);
+  const numbers: Partial<Record<LifecycleNumberOption, number>> = {};
+  const origins = {} as Record<LifecycleNumberOption, SettingOrigin>;
   for (const [key, { envName, range }] of Object.entries(numericOptions)) {
-    const resolved = resolveWholeNumber(key, options[key as NumericOption], envName, env, range);
+    const option = key as LifecycleNumberOption;
+    const resolved = resolveWholeNumber(key, options[option], envName, env, range);
     if (!resolved.ok) return invalid(resolved.error);
-    numbers[key as NumericOption] = resolved.value;
+    numbers[option] = resolved.value.value;
+    origins[option] = resolved.value.origin;
   }
-  const quietGaps = options.quietGaps ?? lifecycleDefaults.quietGaps;
-  if (!(Number.isFinite(quietGaps) && quietGaps > 0)) {
-    return invalid(`quietGaps must be a finite number > 0, got ${quietGaps}`);
+  const quietGaps: unknown = options.quietGaps ?? lifecycleDefaults.quietGaps;
+  if (!(typeof quietGaps === 'number' && Number.isFinite(quietGaps) && quietGaps > 0)) {
+    return invalid(`quietGaps must be a finite number > 0, got ${describeValue(quietGaps)}`);
   }
-  const gracePeriodSeconds = numbers.gracePeriodSeconds ?? lifecycleDefaults.gracePeriodSeconds;
-  const safetyMarginMs = numbers.safetyMarginMs ?? lifecycleDefaults.safetyMarginMs;
-  const minLameDuckMs = numbers.minLameDuckMs ?? lifecycleDefaults.minLameDuckMs;
-  const quietFloorMs = numbers.quietFloorMs ?? lifecycleDefaults.quietFloorMs;
-  const gracePeriodMs = secondsToMs(gracePeriodSeconds);
-
-  if (safetyMarginMs < minimumSafetyMarginMs) {
-    return invalid(
-      `safetyMarginMs (${safetyMarginMs}) must be at least ${minimumSafetyMarginMs}: the process must exit before the kubelet's SIGKILL`,
-    );
-  }
-  if (safetyMarginMs >= gracePeriodMs) {
-    return invalid(
-      `safetyMarginMs (${safetyMarginMs}) must be shorter than the grace period (${gracePeriodMs} ms)`,
-    );
-  }
-  const budgetMs = gracePeriodMs - safetyMarginMs;
-  if (minLameDuckMs >= budgetMs) {
-    return invalid(
-      `minLameDuckMs (${minLameDuckMs}) leaves no time to drain in a budget of ${budgetMs} ms ` +
-        `(grace period ${gracePeriodMs} ms - safety margin ${safetyMarginMs} ms)`,
-    );
-  }
-  const maxLameDuckMs =
-    numbers.maxLameDuckMs ??
-    Math.max(minLameDuckMs, Math.min(defaultMaxLameDuckCeilingMs, Math.floor(budgetMs / 2)));
-  if (maxLameDuckMs < minLameDuckMs) {
-    return invalid(
-      `maxLameDuckMs (${maxLameDuckMs}) is shorter than minLameDuckMs (${minLameDuckMs})`,
-    );
-  }
-  if (maxLameDuckMs >= budgetMs) {
-    return invalid(
-      `maxLameDuckMs (${maxLameDuckMs}) leaves no time to drain in a budget of ${budgetMs} ms`,
-    );
-  }
+  const timing = checkLifecycleTiming(
+    {
+      gracePeriodSeconds: numbers.gracePeriodSeconds ?? lifecycleDefaults.gracePeriodSeconds,
+      safetyMarginMs: numbers.safetyMarginMs ?? lifecycleDefaults.safetyMarginMs,
+      minLameDuckMs: numbers.minLameDuckMs ?? lifecycleDefaults.minLameDuckMs,
+      maxLameDuckMs: numbers.maxLameDuckMs,
+      quietFloorMs: numbers.quietFloorMs ?? lifecycleDefaults.quietFloorMs,
+      origins,
+    },
+    describeSetting,
+  );
+  if (!timing.ok) return invalid(timing.error);
   const admin = resolveAdmin(options.admin, env);
   if (!admin.ok) return admin;
-  return ok({
-    gracePeriodSeconds,
-    safetyMarginMs,
-    budgetMs,
-    forceGraceMs: Math.floor(safetyMarginMs / 2),
-    minLameDuckMs,
-    maxLameDuckMs,
-    quietFloorMs,
-    quietGaps,
-    admin: admin.value,
-  });
+  return ok({ ...timing.value, quietGaps, admin: admin.value, origins });
 }
 
-function resolveAdmin(
-  admin: LifecycleOptions['admin'] | undefined,
-  env: Env,
-): Result<AdminConfig | false> {
+function resolveAdmin(admin: unknown, env: Env): Result<AdminConfig | false> {
   if (admin === false) return ok(false);
+  if (admin !== undefined && (typeof admin !== 'object' || admin === null)) {
+    return invalid(`admin must be an object of options or false, got ${describeValue(admin)}`);
+  }
+  const given: Partial<AdminOptions> = admin ?? {};
+  const known = checkKnownOptions(given, knownAdminOptions, 'admin.');
+  if (!known.ok) return invalid(known.error);
   const resolvedPort = resolveWholeNumber(
     'admin.port',
-    admin?.port,
+    given.port,
     'LAMEDUCK_ADMIN_PORT',
     env,
     adminPortRange,
   );
   if (!resolvedPort.ok) return invalid(resolvedPort.error);
-  const port = resolvedPort.value ?? defaultAdminPort;
-  const host = admin?.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
+  const port = resolvedPort.value.value ?? defaultAdminPort;
+  if (given.host !== undefined && typeof given.host !== 'string') {
+    return invalid(`admin.host must be an address, got ${describeValue(given.host)}`);
+  }
+  const host = given.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
+  if (given.prestopAllow !== undefined && !Array.isArray(given.prestopAllow)) {
+    return invalid(
+      `admin.prestopAllow must be an array of addresses and CIDRs, got ${describeValue(given.prestopAllow)}`,
+    );
+  }
   const prestopAllow = parseAddressAllowList(
-    admin?.prestopAllow === undefined
+    given.prestopAllow === undefined
       ? [
           { setting: 'HOST_IP', entries: listed(env.HOST_IP ?? ''), addressesOnly: true },
           { setting: 'LAMEDUCK_PRESTOP_ALLOW', entries: listed(env.LAMEDUCK_PRESTOP_ALLOW ?? '') },
         ]
-      : [{ setting: 'admin.prestopAllow', entries: admin.prestopAllow }],
+      : [{ setting: 'admin.prestopAllow', entries: given.prestopAllow }],
   );
   if (!prestopAllow.ok) return prestopAllow;
   return ok({ port, host, prestopAllow: prestopAllow.value });

@@ -5,6 +5,7 @@ import { waitForQuiet } from './lame-duck-wait.js';
 import type { LifecycleEvent, LifecycleListener } from './lifecycle-events.js';
 import { createLifecycleMetrics } from './lifecycle-metrics.js';
 import {
+  describeSetting,
   type LifecycleConfig,
   type LifecycleOptions,
   lifecycleDefaults,
@@ -402,6 +403,8 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
           emit,
           reconfigure: (env) => {
             config = resolveOrThrow(options, env);
+            // Here too, so that run() reports it as the setting it is, before anything starts.
+            checkLameDuckWorkLimits(participants, config);
           },
           setDisposer: (dispose) => {
             disposer = dispose;
@@ -428,9 +431,9 @@ function checkLameDuckWorkLimits(
     if (limit === undefined || config.minLameDuckMs > limit.ms) continue;
     throw new LameduckError(
       'invalid_config',
-      `lifecycle: minLameDuckMs (LAMEDUCK_MIN_LAME_DUCK_MS) is ${config.minLameDuckMs} ms, not above ` +
-        `participant '${p.name}'s ${limit.option} of ${limit.ms} ms: its lame-duck work must end ` +
-        `inside the shortest lame-duck wait; raise minLameDuckMs or lower ${limit.option}`,
+      `lifecycle: ${describeSetting(config, 'minLameDuckMs')} is not above participant ` +
+        `'${p.name}'s ${limit.option} of ${limit.ms} ms: its lame-duck work must end inside the ` +
+        `shortest lame-duck wait; raise the wait above ${limit.ms} ms or lower ${limit.option}`,
     );
   }
 }

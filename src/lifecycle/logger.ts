@@ -1,3 +1,5 @@
+import { assertKnownOptions } from './option-check.js';
+
 /**
  * The logging interface lameduck writes to: a subset of pino's, so a pino logger can be passed
  * as it is. Each call gets an object of fields first and a message second.
@@ -37,6 +39,7 @@ export const jsonLoggerDefaults: JsonLoggerOptions = {
  * a `cause` carrying credentials is never serialised.
  */
 export function createJsonLogger(options: Partial<JsonLoggerOptions> = {}): Logger {
+  assertKnownOptions('logger', options, Object.keys(jsonLoggerDefaults));
   const { level, write, base } = { ...jsonLoggerDefaults, ...options };
   const threshold = levelRank[level];
   const log =

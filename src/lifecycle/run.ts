@@ -2,6 +2,7 @@ import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
+import { assertKnownOptions } from './option-check.js';
 import type { PhaseKind } from './phase.js';
 import { createRefusalLog } from './refusal-log.js';
 
@@ -24,7 +25,7 @@ export const runDefaults: RunOptions = { env: process.env, exitProcess: true };
 export interface LifecycleInternals {
   life: Lifecycle;
   emit(event: LifecycleEvent): void;
-  /** Re-resolves the configuration with `env`; throws `invalid_config`. */
+  /** Re-resolves the configuration with `env` and checks it against the participants; throws `invalid_config`. */
   reconfigure(env: Readonly<Record<string, string | undefined>>): void;
   /** Registers what `dispose()` undoes. */
   setDisposer(dispose: () => Promise<void>): void;
@@ -42,6 +43,7 @@ export async function runLifecycle(
   internals: LifecycleInternals,
   options: Partial<RunOptions> = {},
 ): Promise<void> {
+  assertKnownOptions('lifecycle: run()', options, Object.keys(runDefaults));
   const { env, exitProcess } = { ...runDefaults, ...options };
   const { life, emit } = internals;
   // A function, so that TypeScript does not narrow the phase across the awaits below.

@@ -34,6 +34,9 @@ const hostBreakMs = 500;
 // within this once it is back.
 const maxReconnectBackoffMs = 1000;
 
+/** The option names of {@link EtcdConnection}, for refusing unknown ones. */
+export const etcdConnectionOptionNames = ['client', 'endpoints', 'auth', 'tls'] as const;
+
 /** The options of an etcd3 client made for registration and discovery, checked. */
 export function etcdClientOptions(
   connection: Exclude<EtcdConnection, { client: Etcd3 }>,

@@ -1,8 +1,13 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import { timerDelayProblem } from '../lifecycle/timer-delay.js';
-import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import {
+  type EtcdConnection,
+  etcdConnectionOptionNames,
+  prepareEtcdClient,
+} from './etcd-client.js';
 import {
   type RegistryFormat,
   registryCodec,
@@ -63,6 +68,12 @@ export interface EtcdDiscovery {
 export function etcdDiscovery(
   options: Partial<EtcdDiscoveryOptions> & Pick<EtcdDiscoveryOptions, 'service'> & EtcdConnection,
 ): EtcdDiscovery {
+  assertKnownOptions('etcd discovery', options, [
+    ...Object.keys(etcdDiscoveryDefaults),
+    'service',
+    'logger',
+    ...etcdConnectionOptionNames,
+  ]);
   const config: EtcdDiscoveryOptions = {
     ...etcdDiscoveryDefaults,
     logger: options.logger ?? createJsonLogger(),

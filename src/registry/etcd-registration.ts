@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Etcd3, Lease } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
   Participant,
@@ -10,7 +11,12 @@ import type {
 } from '../lifecycle/participant.js';
 import { timerDelayLimitSeconds, timerDelayProblem } from '../lifecycle/timer-delay.js';
 import { checkWholeNumber } from '../lifecycle/whole-number.js';
-import { boundEtcdCall, type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import {
+  boundEtcdCall,
+  type EtcdConnection,
+  etcdConnectionOptionNames,
+  prepareEtcdClient,
+} from './etcd-client.js';
 import {
   parseHostPort,
   type RegistryFormat,
@@ -121,6 +127,13 @@ export function etcdRegistration(
     Pick<EtcdRegistrationOptions, 'service' | 'address'> &
     EtcdConnection,
 ): EtcdRegistrationParticipant {
+  assertKnownOptions('etcd registration', options, [
+    ...Object.keys(etcdRegistrationDefaults),
+    'service',
+    'address',
+    'logger',
+    ...etcdConnectionOptionNames,
+  ]);
   const config: EtcdRegistrationOptions = {
     ...etcdRegistrationDefaults,
     logger: options.logger ?? createJsonLogger(),

@@ -14,6 +14,8 @@
  *    and the admin port are gone.
  * 7. A shutdown during start-up: run() rejects with aborted once the shutdown is over.
  * 8. run() a second time rejects with invalid_state and sets up nothing.
+ * 9. A shortest lame-duck wait from the environment that a participant's lame-duck work may
+ *    outlast: run() rejects with invalid_config naming the variable, without hanging.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +25,7 @@ import { type TestContext, test } from 'node:test';
 import { pino } from 'pino';
 import { createLifecycle, type LameduckError, type Participant } from '../../src/index.js';
 import { httpGet } from '../helpers/http-get.js';
+import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 
 function memoryPino() {
   const lines: Array<Record<string, unknown>> = [];
@@ -192,4 +195,31 @@ test('run() a second time rejects with invalid_state and sets up nothing', async
     return true;
   });
   assert.equal(process.listenerCount('SIGTERM'), handlers);
+});
+
+test('a lame-duck wait too short for a participant: run() refuses it as configuration, naming the env variable', {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  // 9. The shortest wait comes from the environment here, so the message names the variable.
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: false }).add({
+    name: 'registry',
+    start() {},
+    stop() {},
+    enterLameDuck() {},
+    lameDuckWorkLimit: { ms: 1000, option: 'callTimeoutMs' },
+  } as Participant);
+  await assert.rejects(
+    life.run({ exitProcess: false, env: { LAMEDUCK_MIN_LAME_DUCK_MS: '1000' } }),
+    (e: LameduckError) => {
+      assert.equal(e.code, 'invalid_config');
+      assert.match(
+        e.message,
+        /^\[invalid_config\] lifecycle: LAMEDUCK_MIN_LAME_DUCK_MS=1000 is not above participant 'registry's callTimeoutMs of 1000 ms/,
+      );
+      return true;
+    },
+  );
+  assert.equal(lines.filter((l) => l.event === 'config-invalid').length, 1);
+  assert.equal(life.phase.kind, 'created');
 });

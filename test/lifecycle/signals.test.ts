@@ -125,7 +125,7 @@ test('bad configuration: a clear error naming the variable, and a non-zero exit'
     ],
     [
       { LAMEDUCK_GRACE_PERIOD_SECONDS: '5', LAMEDUCK_MIN_LAME_DUCK_MS: '4000' },
-      /minLameDuckMs \(4000\) leaves no time to drain/,
+      /LAMEDUCK_MIN_LAME_DUCK_MS=4000 leaves no time to drain: .* budget of 3000 ms \(LAMEDUCK_GRACE_PERIOD_SECONDS=5 minus/,
     ],
     [
       { LAMEDUCK_PRESTOP_ALLOW: 'node-1' },
