@@ -52,6 +52,7 @@ export type {
   ReadinessGate,
   ServingAware,
   StopOutcome,
+  StopResult,
   TrafficSource,
 } from './lifecycle/participant.js';
 export {

@@ -164,6 +164,36 @@ describe('lifecycle', () => {
     assert.match(errors[0]?.message ?? '', /participant 'broken' failed to stop: boom/);
   });
 
+  test('participants written as users write them (stop() {}, async stop() with no return) stop unforced', async () => {
+    // Issue 15, item 1: these were TS2322 errors (Promise<void> is not Promise<StopOutcome>);
+    // `npx tsc` checks this file, so the literals below are the type test.
+    const { life, clock, events } = setup();
+    const closed: string[] = [];
+    const pool = { end: async () => void closed.push('pool') };
+    life.add({ name: 'consumer', start() {}, stop() {} });
+    life.add({
+      name: 'pool',
+      start() {},
+      async stop() {
+        await pool.end();
+      },
+    });
+    await life.start();
+    const result = life.shutdown();
+    await settle();
+    clock.advance(1000);
+    assert.equal((await result).exitCode, 0);
+    assert.deepEqual(closed, ['pool']);
+    const stopped = events.filter((e) => e.type === 'participant-stopped');
+    assert.deepEqual(
+      stopped.map((e) => e.type === 'participant-stopped' && [e.name, e.forced]),
+      [
+        ['pool', false],
+        ['consumer', false],
+      ],
+    );
+  });
+
   test('readiness turns false at the trigger; the wait ends at the minimum without traffic', async () => {
     const { life, clock, events } = setup();
     const log: string[] = [];

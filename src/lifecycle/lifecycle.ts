@@ -182,7 +182,9 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
     let outcome: StopOutcome | undefined;
     try {
       outcome = await settleBy(
-        Promise.resolve().then(() => p.stop(budget.signal)),
+        Promise.resolve()
+          .then(() => p.stop(budget.signal))
+          .then((stopped) => stopped ?? undefined),
         forcedDeadlineAtMs(budget),
         clock,
         `participant '${p.name}' did not stop within ${config.forceGraceMs} ms after the budget ended`,

@@ -15,6 +15,14 @@ export interface StopOutcome {
 }
 
 /**
+ * What `stop` may return: an outcome, or nothing (nothing was forced), at once or as a promise.
+ * `void` is in the union so that a participant written as users write them type-checks:
+ * `stop() {}` and `async stop() { await pool.end(); }`.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` is what a body without `return` gives.
+export type StopResult = Promise<StopOutcome | undefined | void> | StopOutcome | undefined | void;
+
+/**
  * Something that takes part in the lifecycle: a server, a registration, a client pool.
  * Participants start in the order they were added and stop in reverse order.
  */
@@ -29,9 +37,11 @@ export interface Participant {
   /**
    * Stops accepting new work and finishes what is in flight. When `signal` aborts (the shutdown
    * budget is spent), cuts off what is left at once and resolves with `forced: true`.
-   * Called at most once, and only if `start` resolved.
+   * Called at most once, and only if `start` resolved. Returning nothing (`async stop() { await
+   * pool.end(); }`) means nothing was forced; a rejection is reported as the participant's
+   * failure and makes the exit code 1.
    */
-  stop(signal: AbortSignal): Promise<StopOutcome | undefined> | StopOutcome | undefined;
+  stop(signal: AbortSignal): StopResult;
 }
 
 /** A participant that acts when every participant has started and the service is ready. */
