@@ -1,7 +1,7 @@
 import { get as httpGet } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
+import { defaultAdminPort } from '../lifecycle/admin-options.js';
 import { secondsToMs } from '../lifecycle/clock.js';
-import { defaultAdminPort } from '../lifecycle/lifecycle-options.js';
 import { timerDelayLimitSeconds } from '../lifecycle/timer-delay.js';
 import { parseWholeNumber, type WholeNumberRange } from '../lifecycle/whole-number.js';
 

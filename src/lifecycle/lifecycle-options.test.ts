@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { defaultAdminPort } from './admin-options.js';
 import {
-  defaultAdminPort,
   type LifecycleConfig,
   type LifecycleOptions,
   lifecycleDefaults,
@@ -43,7 +43,12 @@ test('the defaults are the documented ones', () => {
     quietFloorMs: 500,
     quietGaps: 10,
   });
-  assert.deepEqual(adminSummary(admin), { port: 9901, host: undefined, prestopAllow: [] });
+  assert.deepEqual(adminSummary(admin), {
+    port: 9901,
+    portOrigin: 'default',
+    host: undefined,
+    prestopAllow: [],
+  });
 });
 
 test('options in code win over the environment, which wins over the defaults', () => {
@@ -62,6 +67,7 @@ test('options in code win over the environment, which wins over the defaults', (
   assert.equal(fromEnv.value.maxLameDuckMs, 15_000, 'half of 58 s, capped at 15 s');
   assert.deepEqual(adminSummary(fromEnv.value.admin), {
     port: 9000,
+    portOrigin: 'env',
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
   });
@@ -70,6 +76,7 @@ test('options in code win over the environment, which wins over the defaults', (
   assert.equal(fromCode.value.gracePeriodSeconds, 20);
   assert.deepEqual(adminSummary(fromCode.value.admin), {
     port: 0,
+    portOrigin: 'option',
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
   });

@@ -1,29 +1,17 @@
-import { type AddressAllowList, parseAddressAllowList } from '../admin/address-allow-list.js';
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
+import {
+  type AdminConfig,
+  type AdminOptions,
+  adminPortRange,
+  resolveAdminConfig,
+} from './admin-options.js';
 import { type Clock, systemClock } from './clock.js';
 import { checkLifecycleTiming } from './lifecycle-timing.js';
 import type { Logger } from './logger.js';
 import { checkKnownOptions, describeValue } from './option-check.js';
+import { type Env, resolveWholeNumber, type SettingOrigin } from './setting-source.js';
 import { maxTimerDelaySeconds, timerDelayLimitMs, timerDelayLimitSeconds } from './timer-delay.js';
-import { checkWholeNumber, parseWholeNumber, type WholeNumberRange } from './whole-number.js';
-
-/** Where the admin server listens; see {@link LifecycleOptions.admin}. */
-export interface AdminOptions {
-  /** TCP port; 0 picks a free one. Default: env `LAMEDUCK_ADMIN_PORT`, else 9901. */
-  port: number;
-  /**
-   * Address to bind. Default: env `LAMEDUCK_ADMIN_HOST`, else every interface (the kubelet
-   * probes the pod IP).
-   */
-  host: string | undefined;
-  /**
-   * Who may call `/lameduck/prestop` besides loopback: addresses and CIDRs, read as
-   * {@link parseAddressAllowList} says (decimal prefix lengths; IPv4-mapped addresses are IPv4).
-   * Default: env `HOST_IP` (the node's address, from the downward API `status.hostIP`: one
-   * address, never a range) and the comma-separated env `LAMEDUCK_PRESTOP_ALLOW`.
-   */
-  prestopAllow: readonly string[];
-}
+import { parseWholeNumber, type WholeNumberRange } from './whole-number.js';
 
 /** Options of {@link createLifecycle}. */
 export interface LifecycleOptions {
@@ -77,22 +65,6 @@ export const lifecycleDefaults: LifecycleOptions = {
   logger: undefined,
   clock: systemClock,
 };
-
-/** Default admin port, as in {@link AdminOptions.port}. */
-export const defaultAdminPort = 9901;
-
-/** The admin server's options after defaults and the environment are applied, and checked. */
-export interface AdminConfig {
-  /** TCP port; 0 picks a free one. */
-  port: number;
-  /** Address to bind; `undefined` binds every interface. */
-  host: string | undefined;
-  /** Who may call `/lameduck/prestop`, parsed from `HOST_IP` and `LAMEDUCK_PRESTOP_ALLOW`. */
-  prestopAllow: AddressAllowList;
-}
-
-/** Where a setting's value came from: an option in code, the environment, or the default. */
-export type SettingOrigin = 'option' | 'env' | 'default';
 
 /** The options that hold whole numbers, each with an env variable. */
 export type LifecycleNumberOption =
@@ -148,8 +120,6 @@ const numericOptions: Record<
   quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: msRange },
 };
 
-const adminPortRange: WholeNumberRange = { minimum: 0, maximum: 65_535 };
-
 /**
  * Reads the number in env variable `envName` as {@link resolveLifecycleConfig} does, checks
  * included: for tools that find the setting elsewhere (the linter, in manifests). The error
@@ -167,38 +137,6 @@ export function parseLifecycleEnvNumber(
 
 const invalid = (message: string): Result<never> =>
   err(new LameduckError('invalid_config', `lifecycle: ${message}`));
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** A number as resolved: its value and where it came from. */
-interface ResolvedNumber {
-  value: number | undefined;
-  origin: SettingOrigin;
-}
-
-/**
- * A whole-number setting: from code when given there, else from the env variable `envName` when
- * set and not blank, else `undefined` (the default). Both are checked against `range` (see
- * {@link parseWholeNumber} for how env text is read).
- */
-function resolveWholeNumber(
-  key: string,
-  fromCode: unknown,
-  envName: string,
-  env: Env,
-  range: WholeNumberRange,
-): Result<ResolvedNumber, string> {
-  if (fromCode !== undefined) {
-    const checked = checkWholeNumber(key, fromCode, range);
-    return checked.ok ? ok({ value: checked.value, origin: 'option' }) : checked;
-  }
-  const fromEnv = env[envName];
-  if (fromEnv === undefined || fromEnv.trim() === '') {
-    return ok({ value: undefined, origin: 'default' });
-  }
-  const parsed = parseWholeNumber(envName, fromEnv, range);
-  return parsed.ok ? ok({ value: parsed.value, origin: 'env' }) : parsed;
-}
 
 /**
  * A number of `config` as the user set it, for messages: `LAMEDUCK_MIN_LAME_DUCK_MS=3000` from
@@ -219,9 +157,8 @@ export function describeSetting(
   }
 }
 
-/** The keys {@link createLifecycle} accepts, and the admin server's. */
+/** The keys {@link createLifecycle} accepts. */
 const knownOptions = Object.keys(lifecycleDefaults);
-const knownAdminOptions = ['port', 'host', 'prestopAllow'];
 
 /**
  * Applies, in order of precedence, the options given in code, then the environment, then the
@@ -268,53 +205,7 @@ export function resolveLifecycleConfig(
     describeSetting,
   );
   if (!timing.ok) return invalid(timing.error);
-  const admin = resolveAdmin(options.admin, env);
+  const admin = resolveAdminConfig(options.admin, env);
   if (!admin.ok) return admin;
   return ok({ ...timing.value, quietGaps, admin: admin.value, origins });
-}
-
-function resolveAdmin(admin: unknown, env: Env): Result<AdminConfig | false> {
-  if (admin === false) return ok(false);
-  if (admin !== undefined && (typeof admin !== 'object' || admin === null)) {
-    return invalid(`admin must be an object of options or false, got ${describeValue(admin)}`);
-  }
-  const given: Partial<AdminOptions> = admin ?? {};
-  const known = checkKnownOptions(given, knownAdminOptions, 'admin.');
-  if (!known.ok) return invalid(known.error);
-  const resolvedPort = resolveWholeNumber(
-    'admin.port',
-    given.port,
-    'LAMEDUCK_ADMIN_PORT',
-    env,
-    adminPortRange,
-  );
-  if (!resolvedPort.ok) return invalid(resolvedPort.error);
-  const port = resolvedPort.value.value ?? defaultAdminPort;
-  if (given.host !== undefined && typeof given.host !== 'string') {
-    return invalid(`admin.host must be an address, got ${describeValue(given.host)}`);
-  }
-  const host = given.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
-  if (given.prestopAllow !== undefined && !Array.isArray(given.prestopAllow)) {
-    return invalid(
-      `admin.prestopAllow must be an array of addresses and CIDRs, got ${describeValue(given.prestopAllow)}`,
-    );
-  }
-  const prestopAllow = parseAddressAllowList(
-    given.prestopAllow === undefined
-      ? [
-          { setting: 'HOST_IP', entries: listed(env.HOST_IP ?? ''), addressesOnly: true },
-          { setting: 'LAMEDUCK_PRESTOP_ALLOW', entries: listed(env.LAMEDUCK_PRESTOP_ALLOW ?? '') },
-        ]
-      : [{ setting: 'admin.prestopAllow', entries: given.prestopAllow }],
-  );
-  if (!prestopAllow.ok) return prestopAllow;
-  return ok({ port, host, prestopAllow: prestopAllow.value });
-}
-
-/** The entries of a comma-separated env value, trimmed, blanks left out. */
-function listed(text: string): string[] {
-  return text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
 }

@@ -6,7 +6,8 @@
  */
 import { err, ok, type Result } from '../errors/lameduck-error.js';
 import { secondsToMs } from './clock.js';
-import type { LifecycleConfig, LifecycleNumberOption, SettingOrigin } from './lifecycle-options.js';
+import type { LifecycleConfig, LifecycleNumberOption } from './lifecycle-options.js';
+import type { SettingOrigin } from './setting-source.js';
 
 /** The smallest safety margin accepted: less races the kubelet's SIGKILL. */
 export const minimumSafetyMarginMs = 200;

@@ -1,5 +1,6 @@
 import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { type AdminConfig, adminPortInUseAdvice } from './admin-options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
 import { assertKnownOptions } from './option-check.js';
@@ -32,6 +33,17 @@ export interface LifecycleInternals {
 }
 
 const shutdownSignals = ['SIGTERM', 'SIGINT'] as const;
+
+/** The admin server's failure to listen; a port in use says which setting to change, and how. */
+function adminListenFailure(error: unknown, admin: AdminConfig): LameduckError {
+  const failure = LameduckError.from(error);
+  if ((failure.cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') return failure;
+  return new LameduckError(
+    'unavailable',
+    `admin: cannot listen on ${admin.host ?? '*'}:${admin.port}: ${adminPortInUseAdvice(admin)}`,
+    { cause: failure.cause },
+  );
+}
 
 /**
  * The process-facing half of the lifecycle, and the only code in lameduck that touches
@@ -83,7 +95,7 @@ export async function runLifecycle(
       const address = await admin.listen();
       emit({ type: 'admin-listening', host: address.address, port: address.port });
     } catch (error) {
-      const unavailable = LameduckError.from(error);
+      const unavailable = adminListenFailure(error, config.admin);
       emit({ type: 'participant-failed', name: 'admin', step: 'start', error: unavailable });
       failBeforeServing(unavailable);
     }

@@ -88,7 +88,10 @@ test('an admin port already taken: run() rejects with unavailable and logs it', 
   t.after(() => life.dispose());
   await assert.rejects(life.run({ exitProcess: false, env: {} }), (e: LameduckError) => {
     assert.equal(e.code, 'unavailable');
-    assert.match(e.message, new RegExp(`admin: cannot listen on 127.0.0.1:${port}: .*EADDRINUSE`));
+    assert.equal(
+      e.rawMessage,
+      `admin: cannot listen on 127.0.0.1:${port}: admin.port: ${port} is in use by another process (a second instance on this machine?): set admin.port to a free port, or to 0 to pick any free one (the admin-listening line says which)`,
+    );
     return true;
   });
   assert.equal(lines.find((l) => l.event === 'participant-failed')?.name, 'admin');
