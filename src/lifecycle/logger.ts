@@ -1,3 +1,4 @@
+import { writeStdoutLine } from './line-writer.js';
 import { assertKnownOptions } from './option-check.js';
 
 /**
@@ -20,7 +21,10 @@ const levelRank: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, err
 export interface JsonLoggerOptions {
   /** The least severe level written. Default: `'info'`. */
   level: LogLevel;
-  /** Where each line goes. Default: standard output. */
+  /**
+   * Where each line goes. Default: standard output; once it fails (its reader went away:
+   * EPIPE), one notice and the later lines go to standard error (see `line-writer.ts`).
+   */
   write: (line: string) => void;
   /** Fields added to every line. Default: `{}`. */
   base: Record<string, unknown>;
@@ -29,7 +33,7 @@ export interface JsonLoggerOptions {
 /** Defaults of {@link JsonLoggerOptions}. */
 export const jsonLoggerDefaults: JsonLoggerOptions = {
   level: 'info',
-  write: (line) => process.stdout.write(line),
+  write: writeStdoutLine,
   base: {},
 };
 
