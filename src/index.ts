@@ -48,6 +48,7 @@ export {
   type LogLevel,
 } from './lifecycle/logger.js';
 export type {
+  Advertiser,
   LameDuckAware,
   MetricsSource,
   Nudger,
@@ -59,6 +60,7 @@ export type {
   TrafficSource,
 } from './lifecycle/participant.js';
 export {
+  isAdvertiser,
   isLameDuckAware,
   isMetricsSource,
   isNudger,

@@ -109,7 +109,7 @@ export function adminPortInUseAdvice(admin: Pick<AdminConfig, 'port' | 'portOrig
         : `the default admin port ${admin.port} (LAMEDUCK_ADMIN_PORT is unset)`;
   const change = admin.portOrigin === 'option' ? 'admin.port' : 'LAMEDUCK_ADMIN_PORT';
   return (
-    `${setting} is in use by another process (a second instance on this machine?): set ` +
+    `${setting} is in use (EADDRINUSE) by another process (a second instance on this machine?): set ` +
     `${change} to a free port, or to 0 to pick any free one (the admin-listening line says which)`
   );
 }

@@ -42,6 +42,7 @@ test('the defaults are the documented ones', () => {
     maxLameDuckMs: 14_000,
     quietFloorMs: 500,
     quietGaps: 10,
+    kubernetes: false,
   });
   assert.deepEqual(adminSummary(admin), {
     port: 9901,
@@ -59,9 +60,11 @@ test('options in code win over the environment, which wins over the defaults', (
     LAMEDUCK_ADMIN_HOST: '127.0.0.1',
     HOST_IP: '10.0.0.7',
     LAMEDUCK_PRESTOP_ALLOW: ' 10.244.0.1 , fd00::/8,',
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
   };
   const fromEnv = resolveLifecycleConfig({}, env);
   assert.ok(fromEnv.ok);
+  assert.equal(fromEnv.value.kubernetes, true, 'the kubelet sets KUBERNETES_SERVICE_HOST');
   assert.equal(fromEnv.value.gracePeriodSeconds, 60);
   assert.equal(fromEnv.value.minLameDuckMs, 3000);
   assert.equal(fromEnv.value.maxLameDuckMs, 15_000, 'half of 58 s, capped at 15 s');

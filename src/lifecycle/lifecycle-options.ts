@@ -87,6 +87,12 @@ export interface LifecycleConfig {
   quietFloorMs: number;
   quietGaps: number;
   admin: AdminConfig | false;
+  /**
+   * Whether the process runs in a Kubernetes pod: env `KUBERNETES_SERVICE_HOST` is set, as the
+   * kubelet sets it in every container. Outside one, a SIGINT (Ctrl-C) drains at once unless a
+   * participant advertises the service elsewhere (see `Advertiser`).
+   */
+  kubernetes: boolean;
   /** Where each number came from, so that a message names what the user set (see {@link describeSetting}). */
   origins: Readonly<Record<LifecycleNumberOption, SettingOrigin>>;
 }
@@ -207,5 +213,6 @@ export function resolveLifecycleConfig(
   if (!timing.ok) return invalid(timing.error);
   const admin = resolveAdminConfig(options.admin, env);
   if (!admin.ok) return admin;
-  return ok({ ...timing.value, quietGaps, admin: admin.value, origins });
+  const kubernetes = (env.KUBERNETES_SERVICE_HOST ?? '').trim() !== '';
+  return ok({ ...timing.value, quietGaps, admin: admin.value, kubernetes, origins });
 }

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { type Budget, createBudget } from './budget.js';
+import { planLameDuck } from './lame-duck-plan.js';
 import { waitForQuiet } from './lame-duck-wait.js';
 import type { LifecycleEvent, LifecycleListener } from './lifecycle-events.js';
 import { createLifecycleMetrics } from './lifecycle-metrics.js';
@@ -230,15 +231,24 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
           }
           return { name: p.name, work };
         });
+        const plan = planLameDuck({ ...config, trigger, participants: started });
         const waited = await waitForQuiet({
+          ...plan,
           clock,
           startedAtMs: budget.startedAtMs,
-          minWaitMs: config.minLameDuckMs,
-          maxWaitMs: config.maxLameDuckMs,
-          quietFloorMs: config.quietFloorMs,
           quietGaps: config.quietGaps,
           sources: started.filter(isTrafficSource).map((p) => p.traffic),
           signal: budget.signal,
+          onStarted: ({ quietPeriodMs, arrivalsPerSecond }) => {
+            emit({
+              type: 'lame-duck-started',
+              minWaitMs: plan.minWaitMs,
+              maxWaitMs: plan.maxWaitMs,
+              quietPeriodMs,
+              arrivalsPerSecond: roundRate(arrivalsPerSecond),
+              ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
+            });
+          },
           onMinimumPassed: () => {
             emit({
               type: 'connections-nudged',
@@ -256,10 +266,10 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
         if (waited.reason !== 'aborted') {
           emit({
             type: 'lame-duck-ended',
-            reason: waited.reason,
+            reason: plan.skipped === undefined ? waited.reason : 'skipped',
             waitedMs: Math.round(waited.waitedMs),
             quietPeriodMs: waited.quietPeriodMs,
-            arrivalsPerSecond: Math.round(waited.arrivalsPerSecond * 10) / 10,
+            arrivalsPerSecond: roundRate(waited.arrivalsPerSecond),
           });
         }
         resolveLameDuckOver();
@@ -438,6 +448,11 @@ function checkLameDuckWorkLimits(
         `shortest lame-duck wait; raise the wait above ${limit.ms} ms or lower ${limit.option}`,
     );
   }
+}
+
+/** Arrivals per second as logged: one decimal. */
+function roundRate(arrivalsPerSecond: number): number {
+  return Math.round(arrivalsPerSecond * 10) / 10;
 }
 
 function resolveOrThrow(

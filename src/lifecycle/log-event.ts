@@ -12,6 +12,7 @@ const messages: Record<LifecycleEvent['type'], string> = {
     'prestop refused: caller is not loopback, the node, or allow-listed (more refusals are counted, one line per interval)',
   'prestop-refusals-counted':
     'prestop refused again: callers not loopback, the node, or allow-listed',
+  'lame-duck-started': 'lame-duck wait started',
   'lame-duck-ended': 'lame-duck wait over',
   'connections-nudged': 'asked established connections to move away',
   'participant-stopped': 'participant stopped',
@@ -37,6 +38,9 @@ export function logEvent(logger: Logger, event: LifecycleEvent): void {
     case 'prestop-refusals-counted':
       logger.warn(fields, message);
       return;
+    case 'lame-duck-started':
+      logger.info(fields, lameDuckStartedMessage(event));
+      return;
     case 'participant-stopped':
       if (event.forced) logger.warn(fields, `${message}: work was forced`);
       else if (event.cutShort.length > 0) logger.warn(fields, `${message}: work was cut short`);
@@ -49,4 +53,13 @@ export function logEvent(logger: Logger, event: LifecycleEvent): void {
     default:
       logger.info(fields, message);
   }
+}
+
+/** Says how long the wait may take, or why there is none, so the process never looks hung. */
+function lameDuckStartedMessage(event: Extract<LifecycleEvent, { type: 'lame-duck-started' }>) {
+  if (event.skipped !== undefined) return `lame-duck wait skipped, draining now: ${event.skipped}`;
+  return (
+    `lame-duck wait started: serving on for ${event.minWaitMs} to ${event.maxWaitMs} ms, until ` +
+    `no request has arrived for ${event.quietPeriodMs} ms`
+  );
 }

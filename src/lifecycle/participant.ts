@@ -77,6 +77,16 @@ export interface LameDuckAware {
   readonly lameDuckWorkLimit?: { readonly ms: number; readonly option: string };
 }
 
+/**
+ * A participant through which callers find the service besides Kubernetes' endpoints (an etcd
+ * registration): its removal takes time to reach them, so the lame-duck wait is kept even for a
+ * Ctrl-C outside Kubernetes, which otherwise drains at once.
+ */
+export interface Advertiser {
+  /** Where callers find the service, for messages (e.g. `etcd service 'echo'`). */
+  readonly advertisedIn: string;
+}
+
 /** A participant that can move established connections away (HTTP/2 and gRPC GOAWAY). */
 export interface Nudger {
   /**
@@ -111,6 +121,11 @@ export function isMetricsSource(p: Participant): p is Participant & MetricsSourc
 /** True when `p` implements {@link LameDuckAware}. */
 export function isLameDuckAware(p: Participant): p is Participant & LameDuckAware {
   return typeof (p as Partial<LameDuckAware>).enterLameDuck === 'function';
+}
+
+/** True when `p` implements {@link Advertiser}. */
+export function isAdvertiser(p: Participant): p is Participant & Advertiser {
+  return typeof (p as Partial<Advertiser>).advertisedIn === 'string';
 }
 
 /** True when `p` implements {@link Nudger}. */

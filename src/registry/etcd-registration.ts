@@ -4,6 +4,7 @@ import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
 import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
+  Advertiser,
   LameDuckAware,
   Participant,
   ReadinessGate,
@@ -76,6 +77,7 @@ export const etcdRegistrationDefaults = {
 
 /** The participant {@link etcdRegistration} returns. */
 export type EtcdRegistrationParticipant = Participant &
+  Advertiser &
   ServingAware &
   LameDuckAware &
   ReadinessGate & {
@@ -262,6 +264,8 @@ export function etcdRegistration(
 
   return {
     name,
+    // Watchers hear of the revoke late: the lame-duck wait is kept even for a Ctrl-C.
+    advertisedIn: `etcd service '${service}'`,
     get ready() {
       return state === 'registered';
     },

@@ -29,7 +29,7 @@ test('a second instance on a taken admin port names LAMEDUCK_ADMIN_PORT and 0, e
   assert.equal(failed.name, 'admin');
   assert.equal(
     (failed.error as { message: string }).message,
-    `[unavailable] admin: cannot listen on 127.0.0.1:${taken}: LAMEDUCK_ADMIN_PORT=${taken} is in use by another process (a second instance on this machine?): set LAMEDUCK_ADMIN_PORT to a free port, or to 0 to pick any free one (the admin-listening line says which)`,
+    `[unavailable] admin: cannot listen on 127.0.0.1:${taken}: LAMEDUCK_ADMIN_PORT=${taken} is in use (EADDRINUSE) by another process (a second instance on this machine?): set LAMEDUCK_ADMIN_PORT to a free port, or to 0 to pick any free one (the admin-listening line says which)`,
   );
   assert.equal((await b.exited).code, 1);
   assert.equal(b.stderr(), '', 'no stack trace');

@@ -90,7 +90,7 @@ test('an admin port already taken: run() rejects with unavailable and logs it', 
     assert.equal(e.code, 'unavailable');
     assert.equal(
       e.rawMessage,
-      `admin: cannot listen on 127.0.0.1:${port}: admin.port: ${port} is in use by another process (a second instance on this machine?): set admin.port to a free port, or to 0 to pick any free one (the admin-listening line says which)`,
+      `admin: cannot listen on 127.0.0.1:${port}: admin.port: ${port} is in use (EADDRINUSE) by another process (a second instance on this machine?): set admin.port to a free port, or to 0 to pick any free one (the admin-listening line says which)`,
     );
     return true;
   });
