@@ -20,7 +20,7 @@ export interface AdminServerOptions {
   port: number;
   /** Address to bind; `undefined` binds every interface. */
   host: string | undefined;
-  /** Who may call `/lameduck/prestop` (loopback always may). */
+  /** Who may call `/lameduck/prestop` (loopback and the server's own address always may). */
   prestopAllow: AddressAllowList;
   /** Metrics served on `/metrics`. */
   registry: Registry;
@@ -68,7 +68,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return;
     }
     const remoteAddress = req.socket.remoteAddress;
-    if (!prestopAllow.allows(remoteAddress)) {
+    // A caller whose address is the server's own is inside the pod: the exec hook calling an
+    // admin server bound to the pod's address (LAMEDUCK_ADMIN_HOST) comes from that address.
+    const fromItself = remoteAddress !== undefined && remoteAddress === req.socket.localAddress;
+    if (!fromItself && !prestopAllow.allows(remoteAddress)) {
       handlers.prestopRefused(remoteAddress);
       reply(res, 403, 'lameduck: /lameduck/prestop is accepted from loopback and the node only\n');
       return;

@@ -52,7 +52,9 @@ export type LifecycleEvent =
     }
   | { type: 'uncaught-error'; error: LameduckError }
   | { type: 'stopped'; exitCode: 0 | 1; shutdownMs: number; forced: readonly string[] }
-  | { type: 'forced-exit'; reason: 'second-signal' | 'hard-deadline'; signal?: string };
+  | { type: 'forced-exit'; reason: 'second-signal' | 'hard-deadline'; signal?: string }
+  /** Drained after a preStop call: waiting for SIGTERM (or `maxWaitMs`, the budget's end) to exit. */
+  | { type: 'exit-deferred'; reason: 'prestop'; maxWaitMs: number };
 
 /** Receives lifecycle events. */
 export type LifecycleListener = (event: LifecycleEvent) => void;

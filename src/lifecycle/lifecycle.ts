@@ -89,7 +89,9 @@ export interface Lifecycle {
    * For a service's main: reads the environment, starts the admin server, takes over SIGTERM and
    * SIGINT, starts the participants, and when the shutdown ends, exits the process with its exit
    * code. A second SIGTERM or SIGINT exits at once with code 1; the process also exits with 1 if
-   * forced closes outlast half the safety margin after the budget.
+   * forced closes outlast half the safety margin after the budget. A shutdown started by a
+   * preStop call drains at once, then waits for the SIGTERM the kubelet sends after the hook (or
+   * the budget's end) to exit: the admin server answers a repeated hook call (200) meanwhile.
    *
    * Resolves once serving, and only then. When the service cannot serve, the reason is logged
    * (`config-invalid` for a setting; `participant-failed` for the admin port or a participant,

@@ -20,6 +20,8 @@ const messages: Record<LifecycleEvent['type'], string> = {
   'uncaught-error': 'uncaught error during shutdown',
   stopped: 'stopped',
   'forced-exit': 'forced exit',
+  'exit-deferred':
+    'drained after the preStop hook: exiting at the SIGTERM the kubelet sends next (or when the budget ends); a repeated hook call is answered meanwhile',
 };
 
 /** Writes one lifecycle event as one structured log line, at the level its outcome deserves. */

@@ -105,6 +105,13 @@ export async function runLifecycle(
   let disposed = false;
   let signalled = false;
   let hardExitTimer: NodeJS.Timeout | undefined;
+  let budgetEndsAtMs = Number.POSITIVE_INFINITY;
+  // After a preStop-triggered shutdown the process stays until the kubelet's SIGTERM, which
+  // follows the hook, or the budget's end: see stayForSignal.
+  let releaseStay: () => void = () => {};
+  const stayReleased = new Promise<void>((resolve) => {
+    releaseStay = resolve;
+  });
   const exit = (code: 0 | 1): void => {
     if (disposed) return;
     // The refusals counted since the last report go in the log before the process ends.
@@ -121,6 +128,7 @@ export async function runLifecycle(
       return;
     }
     signalled = true;
+    releaseStay();
     void life.shutdown(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   };
   // While shutting down, an uncaught error must not skip the drain: log it, finish, exit 1.
@@ -131,6 +139,7 @@ export async function runLifecycle(
   const onEvent = (event: LifecycleEvent): void => {
     if (event.type !== 'shutdown-started') return;
     process.on('uncaughtException', onUncaught);
+    budgetEndsAtMs = performance.now() + event.budgetMs;
     const hardExitMs = event.budgetMs + config.forceGraceMs;
     hardExitTimer = setTimeout(() => {
       emit({ type: 'forced-exit', reason: 'hard-deadline' });
@@ -148,12 +157,33 @@ export async function runLifecycle(
   for (const signal of shutdownSignals) process.on(signal, onSignal);
   internals.setDisposer(async () => {
     disposed = true;
+    releaseStay();
     teardown();
     await admin?.close();
   });
 
+  /**
+   * Hooks are delivered at least once: a second preStop call must find the admin server and get
+   * its 200, not a refused connection (a failed hook, a warning on the pod). So once a shutdown
+   * the hook started has drained, the process waits for the SIGTERM the kubelet sends after the
+   * hook, or for the budget's end, before it exits with the drain's code.
+   */
+  const stayForSignal = async (): Promise<void> => {
+    const stayMs = Math.max(0, Math.round(budgetEndsAtMs - performance.now()));
+    emit({ type: 'exit-deferred', reason: 'prestop', maxWaitMs: stayMs });
+    let stayTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      stayReleased,
+      new Promise<void>((resolve) => {
+        stayTimer = setTimeout(resolve, stayMs);
+      }),
+    ]);
+    clearTimeout(stayTimer);
+  };
+
   // With exitProcess, exit() ends the process: awaiting this then never returns.
   const ended = life.done.then(async (result) => {
+    if (result.trigger === 'prestop' && !signalled && !disposed) await stayForSignal();
     await admin?.close();
     exit(uncaught ? 1 : result.exitCode);
     return result;

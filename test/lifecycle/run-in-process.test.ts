@@ -16,6 +16,8 @@
  * 8. run() a second time rejects with invalid_state and sets up nothing.
  * 9. A shortest lame-duck wait from the environment that a participant's lame-duck work may
  *    outlast: run() rejects with invalid_config naming the variable, without hanging.
+ * 10. /lameduck/prestop called from the admin server's own address (not loopback, not listed)
+ *     is accepted; another address is refused.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -225,4 +227,21 @@ test('a lame-duck wait too short for a participant: run() refuses it as configur
   );
   assert.equal(lines.filter((l) => l.event === 'config-invalid').length, 1);
   assert.equal(life.phase.kind, 'created');
+});
+
+test('/lameduck/prestop from the admin server’s own address is accepted: the exec hook in the pod', async (t) => {
+  // 10. Bound to one address (the pod IP in a pod, LAMEDUCK_ADMIN_HOST), called from it.
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({
+    logger,
+    admin: { host: '127.0.0.5', port: 0 },
+    minLameDuckMs: 0,
+  });
+  t.after(() => life.dispose());
+  await life.run({ exitProcess: false, env: {} });
+  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  const url = `http://127.0.0.5:${port}/lameduck/prestop`;
+  assert.equal((await httpGet(url, { localAddress: '127.0.0.6' })).status, 403);
+  assert.equal((await httpGet(url, { localAddress: '127.0.0.5' })).status, 200);
+  assert.equal((await life.done).trigger, 'prestop');
 });
