@@ -106,3 +106,14 @@ function isDeadlineExceeded(error: unknown): boolean {
     (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 4)
   );
 }
+
+/**
+ * Why an etcd call failed, for the log; `undefined` for an open circuit breaker, which only
+ * echoes the failures that opened it (their reason is the one worth reading).
+ */
+export function etcdFailureReason(error: unknown): string | undefined {
+  if ((error as { isBrokenCircuitError?: unknown } | null)?.isBrokenCircuitError === true) {
+    return undefined;
+  }
+  return LameduckError.from(error).rawMessage;
+}

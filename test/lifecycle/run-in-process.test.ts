@@ -61,7 +61,7 @@ test('run() serves the admin endpoints and logs structured events through pino',
   assert.match(metrics.body, /^lameduck_in_flight 0$/m);
   assert.match(metrics.body, /^# TYPE lameduck_forced_closes_total counter$/m);
   const changed = lines.find((l) => l.event === 'phase-changed' && l.to === 'serving');
-  assert.equal(changed?.msg, 'phase changed');
+  assert.equal(changed?.msg, 'phase changed from starting to serving');
   assert.equal(changed?.level, 30, 'pino numeric level for info');
 });
 
