@@ -142,6 +142,9 @@ export function drainGrpcServer(
   let listening: GrpcHttp2Server[] = [];
   let closed: Promise<unknown> = Promise.resolve();
   let boundPort: number | undefined;
+  // Why there is no port, once start() failed to bind: said again by `port`, so that code reading
+  // it during the shutdown that follows repeats the real cause instead of "not bound yet".
+  let bindFailure: LameduckError | undefined;
 
   const onSocket = (socket: Socket): void => {
     sockets.add(socket);
@@ -175,7 +178,11 @@ export function drainGrpcServer(
           reject(
             new LameduckError(
               'unavailable',
-              `grpc: server '${name}' failed to bind ${address}: ${error.message}`,
+              `grpc: server '${name}' failed to bind ${address}: ${error.message}${
+                error.message.includes('EADDRINUSE')
+                  ? '; another process (a second instance?) holds the port: give this server another address'
+                  : ''
+              }`,
               { cause: error },
             ),
           );
@@ -218,8 +225,18 @@ export function drainGrpcServer(
     },
     drainSignal: drainController.signal,
     get port() {
+      if (bindFailure !== undefined) {
+        throw new LameduckError(
+          'unavailable',
+          `grpc: server '${name}' has no port: ${bindFailure.rawMessage}`,
+          { cause: bindFailure },
+        );
+      }
       if (boundPort === undefined) {
-        throw new LameduckError('invalid_state', `grpc: server '${name}' is not bound yet`);
+        throw new LameduckError(
+          'invalid_state',
+          `grpc: server '${name}' is not bound yet: its port is known once the lifecycle has started it`,
+        );
       }
       return boundPort;
     },
@@ -229,7 +246,12 @@ export function drainGrpcServer(
     async start(signal) {
       if (signal.aborted) throw signal.reason;
       const before = new Set(http2ServersOf(server));
-      boundPort = await bind(signal);
+      try {
+        boundPort = await bind(signal);
+      } catch (error) {
+        bindFailure = LameduckError.from(error);
+        throw error;
+      }
       listening = http2ServersOf(server).filter((s) => !before.has(s));
       if (listening.length === 0) {
         unbind(boundPort);
