@@ -3,6 +3,7 @@
  * the environment (`LAMEDUCK_ADMIN_PORT`, `LAMEDUCK_ADMIN_HOST`, `HOST_IP`,
  * `LAMEDUCK_PRESTOP_ALLOW`) or the defaults. Pure.
  */
+import { type Registry, register } from 'prom-client';
 import { type AddressAllowList, parseAddressAllowList } from '../admin/address-allow-list.js';
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import { checkKnownOptions, describeValue } from './option-check.js';
@@ -28,6 +29,14 @@ export interface AdminOptions {
    * address, never a range) and the comma-separated env `LAMEDUCK_PRESTOP_ALLOW`.
    */
   prestopAllow: readonly string[];
+  /**
+   * Registries whose metrics `/metrics` serves after lameduck's own. Default: prom-client's
+   * default registry (`register`), where `new Counter({ ... })` and `collectDefaultMetrics()`
+   * put an app's metrics; pass yours instead (or `[]`) when the app keeps its own `Registry`, or
+   * loads another copy of prom-client than lameduck's (npm dedupes them when their versions
+   * agree).
+   */
+  metricsRegistries: readonly Registry[];
 }
 
 /** Default admin port, as in {@link AdminOptions.port}. */
@@ -46,9 +55,11 @@ export interface AdminConfig {
   host: string | undefined;
   /** Who may call `/lameduck/prestop`, parsed from `HOST_IP` and `LAMEDUCK_PRESTOP_ALLOW`. */
   prestopAllow: AddressAllowList;
+  /** Served on `/metrics` after lameduck's own registry. */
+  metricsRegistries: readonly Registry[];
 }
 
-const knownAdminOptions = ['port', 'host', 'prestopAllow'];
+const knownAdminOptions = ['port', 'host', 'prestopAllow', 'metricsRegistries'];
 
 const invalid = (message: string): Result<never> =>
   err(new LameduckError('invalid_config', `lifecycle: ${message}`));
@@ -88,11 +99,21 @@ export function resolveAdminConfig(admin: unknown, env: Env): Result<AdminConfig
       : [{ setting: 'admin.prestopAllow', entries: given.prestopAllow }],
   );
   if (!prestopAllow.ok) return prestopAllow;
+  const metricsRegistries = given.metricsRegistries ?? [register];
+  if (
+    !Array.isArray(metricsRegistries) ||
+    !metricsRegistries.every((r) => typeof (r as Partial<Registry> | null)?.metrics === 'function')
+  ) {
+    return invalid(
+      `admin.metricsRegistries must be an array of prom-client registries, got ${describeValue(metricsRegistries)}`,
+    );
+  }
   return ok({
     port: port.value.value ?? defaultAdminPort,
     portOrigin: port.value.origin,
     host,
     prestopAllow: prestopAllow.value,
+    metricsRegistries,
   });
 }
 

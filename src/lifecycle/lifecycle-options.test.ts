@@ -13,7 +13,13 @@ const errorOf = (r: ReturnType<typeof resolveLifecycleConfig>) =>
   r.ok ? undefined : r.error.message;
 // The allow-list as its entries, so that configurations compare as data.
 const adminSummary = (admin: LifecycleConfig['admin']) =>
-  admin === false ? false : { ...admin, prestopAllow: admin.prestopAllow.entries };
+  admin === false
+    ? false
+    : {
+        ...admin,
+        prestopAllow: admin.prestopAllow.entries,
+        metricsRegistries: admin.metricsRegistries.length,
+      };
 
 test('the defaults are the documented ones', () => {
   assert.equal(lifecycleDefaults.gracePeriodSeconds, 30);
@@ -49,6 +55,7 @@ test('the defaults are the documented ones', () => {
     portOrigin: 'default',
     host: undefined,
     prestopAllow: [],
+    metricsRegistries: 1,
   });
 });
 
@@ -73,6 +80,7 @@ test('options in code win over the environment, which wins over the defaults', (
     portOrigin: 'env',
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
+    metricsRegistries: 1,
   });
   const fromCode = resolveLifecycleConfig({ gracePeriodSeconds: 20, admin: { port: 0 } }, env);
   assert.ok(fromCode.ok);
@@ -82,6 +90,7 @@ test('options in code win over the environment, which wins over the defaults', (
     portOrigin: 'option',
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
+    metricsRegistries: 1,
   });
 });
 

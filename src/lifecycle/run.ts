@@ -84,7 +84,7 @@ export async function runLifecycle(
   if (config.admin !== false) {
     admin = createAdminServer({
       ...config.admin,
-      registry: life.registry,
+      registries: [life.registry, ...config.admin.metricsRegistries],
       handlers: {
         isReady: () => life.ready,
         prestop: () => life.lameDuckOver('prestop'),

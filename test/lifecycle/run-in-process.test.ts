@@ -25,6 +25,7 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { pino } from 'pino';
+import { Counter, register } from 'prom-client';
 import { createLifecycle, type LameduckError, type Participant } from '../../src/index.js';
 import { httpGet } from '../helpers/http-get.js';
 import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
@@ -51,7 +52,11 @@ async function runServing(t: TestContext) {
 }
 
 test('run() serves the admin endpoints and logs structured events through pino', async (t) => {
-  // 1. The admin endpoints and the pino lines.
+  // 1. The admin endpoints and the pino lines; the app's own metric, in prom-client's default
+  // registry, is served beside lameduck's (issue 15, item 13).
+  const appMetric = new Counter({ name: 'app_orders_total', help: 'orders taken' });
+  t.after(() => register.removeSingleMetric('app_orders_total'));
+  appMetric.inc(3);
   const { lines, base } = await runServing(t);
   assert.equal((await httpGet(`${base}/livez`)).status, 200);
   assert.equal((await httpGet(`${base}/readyz`)).status, 200);
@@ -60,6 +65,7 @@ test('run() serves the admin endpoints and logs structured events through pino',
   assert.match(metrics.body, /^lameduck_phase\{phase="serving"\} 1$/m);
   assert.match(metrics.body, /^lameduck_in_flight 0$/m);
   assert.match(metrics.body, /^# TYPE lameduck_forced_closes_total counter$/m);
+  assert.match(metrics.body, /^app_orders_total 3$/m);
   const changed = lines.find((l) => l.event === 'phase-changed' && l.to === 'serving');
   assert.equal(changed?.msg, 'phase changed from starting to serving');
   assert.equal(changed?.level, 30, 'pino numeric level for info');
