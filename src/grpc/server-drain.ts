@@ -22,7 +22,7 @@ import type {
 } from '../lifecycle/participant.js';
 import { timerDelayProblem } from '../lifecycle/timer-delay.js';
 import { createCallTracker, type TrackedCall } from './call-tracker.js';
-import { type GrpcHttp2Server, http2ServersOf } from './grpc-internals.js';
+import { checkGrpcJsForDrain, type GrpcHttp2Server, http2ServersOf } from './grpc-internals.js';
 import { createGrpcHealth, type GrpcHealth } from './health.js';
 import { healthServicePathPrefix } from './health-proto.js';
 import { registerGrpcMetrics } from './server-metrics.js';
@@ -121,6 +121,7 @@ export function drainGrpcServer(
     throw new LameduckError('invalid_config', `grpc: ${streamGraceProblem}`);
   }
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
+  checkGrpcJsForDrain(credentials);
   const health = options.health === false ? undefined : (options.health ?? createGrpcHealth());
   if (health !== undefined) {
     try {

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { Server } from '@grpc/grpc-js';
-import { drainGrpcServer, registerEtcdResolver } from '../../src/grpc/index.js';
+import { drainGrpcServer } from '../../src/grpc/index.js';
 import { drainHttpServer } from '../../src/http/index.js';
 import { createJsonLogger, createLifecycle, type LameduckError } from '../../src/index.js';
-import { etcdDiscovery, etcdRegistration } from '../../src/registry/index.js';
+import { etcdDiscovery, etcdRegistration, registerEtcdResolver } from '../../src/registry/index.js';
 
 // Each call as JavaScript would make it, with one misspelled option.
 const misspelled: Array<[string, () => unknown, string]> = [
