@@ -166,6 +166,13 @@ test('the package: exactly what the exports and the bin reach, with LICENSE, typ
     path.join(repo, 'examples/k8s/passport.yaml'),
   ]);
   assert.match(lint.stdout, /^1 workload\(s\) checked: 0 error\(s\)/);
+  // An HTTP-only app pays for none of gRPC's or etcd's packages.
+  assert.deepEqual(Object.keys(manifest.dependencies).sort(), [
+    'cockatiel',
+    'commander',
+    'prom-client',
+    'yaml',
+  ]);
   for (const [name, range] of Object.entries(manifest.peerDependencies)) {
     assert.equal(
       manifest.peerDependenciesMeta[name]?.optional,
