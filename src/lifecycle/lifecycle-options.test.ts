@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { register } from 'prom-client';
 import { defaultAdminPort } from './admin-options.js';
 import {
   type LifecycleConfig,
@@ -57,6 +58,7 @@ test('the defaults are the documented ones', () => {
     prestopAllow: [],
     metricsRegistries: 1,
   });
+  assert.equal(admin !== false && admin.metricsRegistries[0], register, "prom-client's default");
 });
 
 test('options in code win over the environment, which wins over the defaults', () => {
