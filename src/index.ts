@@ -21,6 +21,11 @@ export {
   ok,
   type Result,
 } from './errors/lameduck-error.js';
+export {
+  type AdminConfig,
+  type AdminOptions,
+  defaultAdminPort,
+} from './lifecycle/admin-options.js';
 export type { Clock } from './lifecycle/clock.js';
 export {
   createLifecycle,
@@ -29,10 +34,8 @@ export {
 } from './lifecycle/lifecycle.js';
 export type { LifecycleEvent, LifecycleListener } from './lifecycle/lifecycle-events.js';
 export {
-  type AdminConfig,
-  type AdminOptions,
-  defaultAdminPort,
   type LifecycleConfig,
+  type LifecycleNumberOption,
   type LifecycleOptions,
   lifecycleDefaults,
   resolveLifecycleConfig,
@@ -45,6 +48,7 @@ export {
   type LogLevel,
 } from './lifecycle/logger.js';
 export type {
+  Advertiser,
   LameDuckAware,
   MetricsSource,
   Nudger,
@@ -52,9 +56,11 @@ export type {
   ReadinessGate,
   ServingAware,
   StopOutcome,
+  StopResult,
   TrafficSource,
 } from './lifecycle/participant.js';
 export {
+  isAdvertiser,
   isLameDuckAware,
   isMetricsSource,
   isNudger,
@@ -65,3 +71,4 @@ export {
 export type { Phase, PhaseKind, ShutdownTrigger } from './lifecycle/phase.js';
 export type { RunOptions } from './lifecycle/run.js';
 export { runDefaults } from './lifecycle/run.js';
+export type { SettingOrigin } from './lifecycle/setting-source.js';

@@ -4,12 +4,11 @@
  *
  * Nest is not a dependency of lameduck, so the two Nest calls used here are declared below
  * (`NestApp`, `createNestApp`). In your service they come from `@nestjs/core`:
- * `const app = await NestFactory.create(AppModule)`. Import from `lameduck` and `lameduck/http`
- * instead of `../../src/...`.
+ * `const app = await NestFactory.create(AppModule)`.
  */
 import type { Server } from 'node:http';
-import { drainHttpServer } from '../../src/http/index.js';
-import { createLifecycle, type Participant } from '../../src/index.js';
+import { createLifecycle, type Participant } from 'lameduck';
+import { drainHttpServer } from 'lameduck/http';
 
 /** The part of Nest's `INestApplication` this example uses. */
 interface NestApp {
@@ -35,9 +34,8 @@ export async function main(): Promise<void> {
     start() {},
     // Added first, so stopped last: after the HTTP drain, Nest's shutdown hooks close the
     // database pools and other clients. Its second server.close() is harmless.
-    stop: async () => {
+    async stop() {
       await app.close();
-      return { forced: false };
     },
   };
   const life = createLifecycle().add(nestHooks).add(drainHttpServer(app.getHttpServer()));

@@ -20,10 +20,10 @@ export interface AdminServerOptions {
   port: number;
   /** Address to bind; `undefined` binds every interface. */
   host: string | undefined;
-  /** Who may call `/lameduck/prestop` (loopback always may). */
+  /** Who may call `/lameduck/prestop` (loopback and the server's own address always may). */
   prestopAllow: AddressAllowList;
-  /** Metrics served on `/metrics`. */
-  registry: Registry;
+  /** Metrics served on `/metrics`: the first registry's, then each other's. */
+  registries: readonly Registry[];
   /** The lifecycle's side. */
   handlers: AdminHandlers;
 }
@@ -47,7 +47,7 @@ export interface AdminServer {
  * state in memory, so `/readyz` turns 503 the moment lame duck begins.
  */
 export function createAdminServer(options: AdminServerOptions): AdminServer {
-  const { handlers, registry, prestopAllow } = options;
+  const { handlers, registries, prestopAllow } = options;
   const pendingPrestops = new Set<Promise<void>>();
   let closing: Promise<void> | undefined;
 
@@ -68,7 +68,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return;
     }
     const remoteAddress = req.socket.remoteAddress;
-    if (!prestopAllow.allows(remoteAddress)) {
+    // A caller whose address is the server's own is inside the pod: the exec hook calling an
+    // admin server bound to the pod's address (LAMEDUCK_ADMIN_HOST) comes from that address.
+    const fromItself = remoteAddress !== undefined && remoteAddress === req.socket.localAddress;
+    if (!fromItself && !prestopAllow.allows(remoteAddress)) {
       handlers.prestopRefused(remoteAddress);
       reply(res, 403, 'lameduck: /lameduck/prestop is accepted from loopback and the node only\n');
       return;
@@ -100,8 +103,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         else reply(res, 503, 'not ready\n');
         return;
       case '/metrics':
-        registry.metrics().then(
-          (text) => reply(res, 200, text, registry.contentType),
+        Promise.all(registries.map((registry) => registry.metrics())).then(
+          (texts) => reply(res, 200, joinExpositions(texts), registries[0]?.contentType),
           (error: unknown) => reply(res, 500, `${String(error)}\n`),
         );
         return;
@@ -149,4 +152,12 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       return closing;
     },
   };
+}
+
+/** Prometheus text expositions one after the other, each ending with its line break. */
+function joinExpositions(texts: readonly string[]): string {
+  return texts
+    .filter((text) => text.trim() !== '')
+    .map((text) => (text.endsWith('\n') ? text : `${text}\n`))
+    .join('');
 }

@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { LameduckError, ok, type Result } from '../errors/lameduck-error.js';
+import { LameduckError } from '../errors/lameduck-error.js';
 import { type LintReport, lintManifests } from '../k8s/lint.js';
-import { encodeManifest, type ManifestEncoding } from '../k8s/manifest-encoding.js';
+import { encodeManifest } from '../k8s/manifest-encoding.js';
 import { type LoadedManifest, loadManifest } from '../k8s/manifest-loader.js';
 import { renderFixedManifest } from '../k8s/render-fixed-manifest.js';
 import { countBySeverity, formatJson, formatText } from '../k8s/report-format.js';
 import { lintRules } from '../k8s/rules/index.js';
 import { formatSarif } from '../k8s/sarif-format.js';
+import { formatAppliedFix, textChanges } from '../k8s/text-changes.js';
 import { type ManifestFile, readManifestFiles } from './read-manifest-files.js';
 import { writeManifestFile } from './write-manifest-file.js';
 
@@ -103,6 +104,9 @@ export function createLintCommand(version: string): Command {
         for (const file of printed) process.stdout.write(file.bytes);
         if (printed.length > 0) reportStream = process.stderr;
         const written = options.dryRun ? fixed : await writeFixes(fixed);
+        // Each fix, where and what it changed: nobody should have to diff the files to know.
+        const verb = options.dryRun ? 'would fix' : 'fixed';
+        for (const file of written) for (const fix of file.applied) warn(`${verb} ${fix}`);
         unfixed = refused || written.length < fixed.length;
         // What is left: every file linted again, the fixed ones as they are now (a Service or
         // ConfigMap in a file no fix touched still matters to the workloads of the others).
@@ -131,62 +135,71 @@ function warn(message: string): void {
   process.stderr.write(`lameduck lint: ${message}\n`);
 }
 
-/** A file's text after its fixes, and its bytes in the file's encoding. */
+/** A file's text after its fixes, its bytes in the file's encoding, and what each fix did. */
 interface FixedFile {
   /** Its index among the files read. */
   index: number;
   file: string;
   text: string;
   bytes: Uint8Array;
+  /** Each fix applied, as {@link formatAppliedFix} tells it. */
+  applied: string[];
 }
 
 /**
- * Applies every fix and returns each file a fix changed, as it is now; a file that cannot take
- * its fixes without other changes is told and left out (`refused`).
+ * Applies every fix, one at a time so that each one's change to the text can be told, and
+ * returns each file a fix changed, as it is now; a file that cannot take its fixes without
+ * other changes is told and left out (`refused`).
  */
 function applyFixes(
   report: LintReport,
   files: readonly ManifestFile[],
   manifests: readonly LoadedManifest[],
 ): { fixed: FixedFile[]; refused: boolean } {
-  const changed = new Set<string>();
-  for (const finding of report.findings) {
-    if (finding.fix === undefined) continue;
-    try {
-      finding.fix.apply();
-      changed.add(finding.fix.file);
-    } catch (error) {
-      // One fix that cannot be made (a field of an unexpected shape) must not stop the others;
-      // its finding stays in the report.
-      const reason = LameduckError.from(error).rawMessage;
-      const { file, line } = finding.location;
-      warn(
-        `cannot fix ${finding.ruleId} at ${file}:${line} (${finding.fix.description}): ${reason}`,
-      );
-    }
-  }
   const fixed: FixedFile[] = [];
   let refused = false;
   for (const [index, manifest] of manifests.entries()) {
-    if (!changed.has(manifest.file)) continue;
-    const result = fixedText(manifest, files[index]?.encoding ?? 'utf8');
-    if (result.ok) fixed.push({ index, file: manifest.file, ...result.value });
+    const findings = report.findings.filter((finding) => finding.fix?.file === manifest.file);
+    if (findings.length === 0) continue;
+    let text = manifest.text;
+    const applied: string[] = [];
+    let refusal: string | undefined;
+    for (const finding of findings) {
+      if (finding.fix === undefined) continue;
+      try {
+        finding.fix.apply();
+      } catch (error) {
+        // One fix that cannot be made (a field of an unexpected shape) must not stop the others;
+        // its finding stays in the report.
+        const reason = LameduckError.from(error).rawMessage;
+        const { file, line } = finding.location;
+        warn(
+          `cannot fix ${finding.ruleId} at ${file}:${line} (${finding.fix.description}): ${reason}`,
+        );
+        continue;
+      }
+      const rendered = renderFixedManifest(manifest);
+      if (!rendered.ok) {
+        refusal = rendered.error;
+        break;
+      }
+      const changes = textChanges(text, rendered.value);
+      if (changes.length > 0) {
+        applied.push(
+          formatAppliedFix(manifest.file, finding.ruleId, finding.fix.description, changes),
+        );
+      }
+      text = rendered.value;
+    }
+    const bytes =
+      refusal === undefined ? encodeManifest(text, files[index]?.encoding ?? 'utf8') : undefined;
+    if (bytes?.ok) fixed.push({ index, file: manifest.file, text, bytes: bytes.value, applied });
     else {
-      warn(`cannot fix ${manifest.file}: ${result.error}`);
+      warn(`cannot fix ${manifest.file}: ${refusal ?? (bytes?.ok === false ? bytes.error : '')}`);
       refused = true;
     }
   }
   return { fixed, refused };
-}
-
-function fixedText(
-  manifest: LoadedManifest,
-  encoding: ManifestEncoding,
-): Result<{ text: string; bytes: Uint8Array }, string> {
-  const text = renderFixedManifest(manifest);
-  if (!text.ok) return text;
-  const bytes = encodeManifest(text.value, encoding);
-  return bytes.ok ? ok({ text: text.value, bytes: bytes.value }) : bytes;
 }
 
 /**

@@ -1,7 +1,12 @@
 import { type ChannelOptions, experimental, type ServiceConfig, status } from '@grpc/grpc-js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
-import { type EtcdConnection, prepareEtcdClient } from '../registry/etcd-client.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
+import {
+  type EtcdConnection,
+  etcdConnectionOptionNames,
+  prepareEtcdClient,
+} from '../registry/etcd-client.js';
 import { type EtcdDiscovery, etcdDiscovery } from '../registry/etcd-discovery.js';
 import { parseHostPort, type RegistryFormat, type ServiceEndpoint } from '../registry/formats.js';
 
@@ -119,6 +124,11 @@ function toEndpoints(endpoints: readonly ServiceEndpoint[]) {
 export function registerEtcdResolver(
   options: Partial<EtcdResolverOptions> & EtcdConnection,
 ): EtcdResolverRegistration {
+  assertKnownOptions('grpc: etcd resolver', options, [
+    ...Object.keys(etcdResolverDefaults),
+    'logger',
+    ...etcdConnectionOptionNames,
+  ]);
   const config: EtcdResolverOptions = {
     ...etcdResolverDefaults,
     logger: options.logger ?? createJsonLogger(),

@@ -1,13 +1,11 @@
+/**
+ * `lameduck/grpc`: the gRPC server drain and its health service. Needs `@grpc/grpc-js` 1.11 or
+ * later and `@grpc/proto-loader` (optional peer dependencies: an app without gRPC installs
+ * neither). The `etcd:///` resolver is in `lameduck/etcd`.
+ *
+ * @packageDocumentation
+ */
 export type { CallTracker, MethodCounts, TrackedCall } from './call-tracker.js';
-export {
-  defaultEtcdServiceConfig,
-  type EtcdResolverOptions,
-  type EtcdResolverRegistration,
-  etcdChannelOptions,
-  etcdResolverDefaults,
-  type IdempotentMethod,
-  registerEtcdResolver,
-} from './etcd-resolver.js';
 export { createGrpcHealth, type DeclaredStatus, type GrpcHealth } from './health.js';
 export type { ServingStatus } from './health-proto.js';
 export {

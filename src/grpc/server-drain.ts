@@ -10,6 +10,7 @@ import type { TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { waitForDrain } from '../http/drain-wait.js';
 import { createH2Sessions } from '../http/h2-sessions.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
   MetricsSource,
@@ -21,7 +22,7 @@ import type {
 } from '../lifecycle/participant.js';
 import { timerDelayProblem } from '../lifecycle/timer-delay.js';
 import { createCallTracker, type TrackedCall } from './call-tracker.js';
-import { type GrpcHttp2Server, http2ServersOf } from './grpc-internals.js';
+import { checkGrpcJsForDrain, type GrpcHttp2Server, http2ServersOf } from './grpc-internals.js';
 import { createGrpcHealth, type GrpcHealth } from './health.js';
 import { healthServicePathPrefix } from './health-proto.js';
 import { registerGrpcMetrics } from './server-metrics.js';
@@ -107,6 +108,12 @@ export function drainGrpcServer(
   server: GrpcServer,
   options: Partial<GrpcDrainOptions> & Pick<GrpcDrainOptions, 'address'>,
 ): GrpcDrainParticipant {
+  assertKnownOptions('grpc', options, [
+    ...Object.keys(grpcDrainDefaults),
+    'address',
+    'credentials',
+    'health',
+  ]);
   const { name, address, streamGraceMs, isProbe, now } = { ...grpcDrainDefaults, ...options };
   if (typeof address !== 'string' || address.length === 0) {
     throw new LameduckError('invalid_config', `grpc: server '${name}' needs an address to bind`);
@@ -116,6 +123,7 @@ export function drainGrpcServer(
     throw new LameduckError('invalid_config', `grpc: ${streamGraceProblem}`);
   }
   const credentials = options.credentials ?? ServerCredentials.createInsecure();
+  checkGrpcJsForDrain(credentials);
   const health = options.health === false ? undefined : (options.health ?? createGrpcHealth());
   if (health !== undefined) {
     try {
@@ -137,6 +145,9 @@ export function drainGrpcServer(
   let listening: GrpcHttp2Server[] = [];
   let closed: Promise<unknown> = Promise.resolve();
   let boundPort: number | undefined;
+  // Why there is no port, once start() failed to bind: said again by `port`, so that code reading
+  // it during the shutdown that follows repeats the real cause instead of "not bound yet".
+  let bindFailure: LameduckError | undefined;
 
   const onSocket = (socket: Socket): void => {
     sockets.add(socket);
@@ -170,7 +181,11 @@ export function drainGrpcServer(
           reject(
             new LameduckError(
               'unavailable',
-              `grpc: server '${name}' failed to bind ${address}: ${error.message}`,
+              `grpc: server '${name}' failed to bind ${address}: ${error.message}${
+                error.message.includes('EADDRINUSE')
+                  ? '; another process (a second instance?) holds the port: give this server another address'
+                  : ''
+              }`,
               { cause: error },
             ),
           );
@@ -213,8 +228,18 @@ export function drainGrpcServer(
     },
     drainSignal: drainController.signal,
     get port() {
+      if (bindFailure !== undefined) {
+        throw new LameduckError(
+          'unavailable',
+          `grpc: server '${name}' has no port: ${bindFailure.rawMessage}`,
+          { cause: bindFailure },
+        );
+      }
       if (boundPort === undefined) {
-        throw new LameduckError('invalid_state', `grpc: server '${name}' is not bound yet`);
+        throw new LameduckError(
+          'invalid_state',
+          `grpc: server '${name}' is not bound yet: its port is known once the lifecycle has started it`,
+        );
       }
       return boundPort;
     },
@@ -224,7 +249,12 @@ export function drainGrpcServer(
     async start(signal) {
       if (signal.aborted) throw signal.reason;
       const before = new Set(http2ServersOf(server));
-      boundPort = await bind(signal);
+      try {
+        boundPort = await bind(signal);
+      } catch (error) {
+        bindFailure = LameduckError.from(error);
+        throw error;
+      }
       listening = http2ServersOf(server).filter((s) => !before.has(s));
       if (listening.length === 0) {
         unbind(boundPort);

@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
   Nudger,
@@ -104,6 +105,7 @@ export function drainHttpServer(
   server: DrainableServer,
   options: Partial<HttpDrainOptions> = {},
 ): HttpDrainParticipant {
+  assertKnownOptions('http', options, Object.keys(httpDrainDefaults));
   const { name, upgradeGraceMs, isProbe, now } = { ...httpDrainDefaults, ...options };
   const graceProblem = timerDelayProblem('upgradeGraceMs', upgradeGraceMs, 0);
   if (graceProblem !== undefined) {

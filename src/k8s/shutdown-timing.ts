@@ -2,11 +2,8 @@
  * What a container's manifest says about its shutdown timing: how long its preStop hook holds
  * SIGTERM back, and how long the app itself takes after SIGTERM (lameduck's env, or Spring's).
  */
-import {
-  defaultAdminPort,
-  lifecycleDefaults,
-  parseLifecycleEnvNumber,
-} from '../lifecycle/lifecycle-options.js';
+import { defaultAdminPort } from '../lifecycle/admin-options.js';
+import { lifecycleDefaults, parseLifecycleEnvNumber } from '../lifecycle/lifecycle-options.js';
 import { type EnvOrigin, envValue } from './container-env.js';
 import type { ContainerView, LifecycleHandler } from './workload.js';
 

@@ -27,6 +27,7 @@ test('the nudge comes at the minimum even when timers fire a little early', asyn
     quietGaps: 10,
     sources: [source],
     signal: new AbortController().signal,
+    onStarted: () => {},
     onMinimumPassed: () => {
       nudgedAtMs = fake.now();
     },

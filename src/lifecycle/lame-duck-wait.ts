@@ -12,6 +12,8 @@ export interface LameDuckWaitInput {
   quietFloorMs: number;
   quietGaps: number;
   sources: readonly TrafficSnapshot[];
+  /** Called once, at the start, with the quiet period the rate gives (for the log). */
+  onStarted(plan: { quietPeriodMs: number; arrivalsPerSecond: number }): void;
   /** Called once, when the minimum wait has passed. */
   onMinimumPassed(): void;
   /** Ends the wait early (budget spent, forced exit). */
@@ -94,6 +96,7 @@ export function waitForQuiet(input: LameDuckWaitInput): Promise<LameDuckWaitResu
       resolve(result('aborted'));
       return;
     }
+    input.onStarted({ quietPeriodMs, arrivalsPerSecond });
     signal.addEventListener('abort', onAbort, { once: true });
     check();
   });

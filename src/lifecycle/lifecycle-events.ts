@@ -18,8 +18,19 @@ export type LifecycleEvent =
   | { type: 'trigger-joined'; trigger: ShutdownTrigger; phase: PhaseKind }
   | RefusalEvent
   | {
+      type: 'lame-duck-started';
+      /** The bounds of the wait (0 and 0 when skipped). */
+      minWaitMs: number;
+      maxWaitMs: number;
+      /** The silence that ends the wait early, from the rate seen before the trigger. */
+      quietPeriodMs: number;
+      arrivalsPerSecond: number;
+      /** Why there is no wait, when there is none. */
+      skipped?: string;
+    }
+  | {
       type: 'lame-duck-ended';
-      reason: LameDuckEndReason;
+      reason: LameDuckEndReason | 'skipped';
       waitedMs: number;
       quietPeriodMs: number;
       arrivalsPerSecond: number;
@@ -41,7 +52,9 @@ export type LifecycleEvent =
     }
   | { type: 'uncaught-error'; error: LameduckError }
   | { type: 'stopped'; exitCode: 0 | 1; shutdownMs: number; forced: readonly string[] }
-  | { type: 'forced-exit'; reason: 'second-signal' | 'hard-deadline'; signal?: string };
+  | { type: 'forced-exit'; reason: 'second-signal' | 'hard-deadline'; signal?: string }
+  /** Drained after a preStop call: waiting for SIGTERM (or `maxWaitMs`, the budget's end) to exit. */
+  | { type: 'exit-deferred'; reason: 'prestop'; maxWaitMs: number };
 
 /** Receives lifecycle events. */
 export type LifecycleListener = (event: LifecycleEvent) => void;

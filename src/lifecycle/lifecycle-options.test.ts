@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { register } from 'prom-client';
+import { defaultAdminPort } from './admin-options.js';
 import {
-  defaultAdminPort,
   type LifecycleConfig,
+  type LifecycleOptions,
   lifecycleDefaults,
   parseLifecycleEnvNumber,
   resolveLifecycleConfig,
@@ -12,7 +14,13 @@ const errorOf = (r: ReturnType<typeof resolveLifecycleConfig>) =>
   r.ok ? undefined : r.error.message;
 // The allow-list as its entries, so that configurations compare as data.
 const adminSummary = (admin: LifecycleConfig['admin']) =>
-  admin === false ? false : { ...admin, prestopAllow: admin.prestopAllow.entries };
+  admin === false
+    ? false
+    : {
+        ...admin,
+        prestopAllow: admin.prestopAllow.entries,
+        metricsRegistries: admin.metricsRegistries.length,
+      };
 
 test('the defaults are the documented ones', () => {
   assert.equal(lifecycleDefaults.gracePeriodSeconds, 30);
@@ -26,6 +34,13 @@ test('the defaults are the documented ones', () => {
   assert.ok(resolved.ok);
   const { admin, ...timing } = resolved.value;
   assert.deepEqual(timing, {
+    origins: {
+      gracePeriodSeconds: 'default',
+      safetyMarginMs: 'default',
+      minLameDuckMs: 'default',
+      maxLameDuckMs: 'default',
+      quietFloorMs: 'default',
+    },
     gracePeriodSeconds: 30,
     safetyMarginMs: 2000,
     budgetMs: 28_000,
@@ -34,8 +49,16 @@ test('the defaults are the documented ones', () => {
     maxLameDuckMs: 14_000,
     quietFloorMs: 500,
     quietGaps: 10,
+    kubernetes: false,
   });
-  assert.deepEqual(adminSummary(admin), { port: 9901, host: undefined, prestopAllow: [] });
+  assert.deepEqual(adminSummary(admin), {
+    port: 9901,
+    portOrigin: 'default',
+    host: undefined,
+    prestopAllow: [],
+    metricsRegistries: 1,
+  });
+  assert.equal(admin !== false && admin.metricsRegistries[0], register, "prom-client's default");
 });
 
 test('options in code win over the environment, which wins over the defaults', () => {
@@ -46,24 +69,30 @@ test('options in code win over the environment, which wins over the defaults', (
     LAMEDUCK_ADMIN_HOST: '127.0.0.1',
     HOST_IP: '10.0.0.7',
     LAMEDUCK_PRESTOP_ALLOW: ' 10.244.0.1 , fd00::/8,',
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
   };
   const fromEnv = resolveLifecycleConfig({}, env);
   assert.ok(fromEnv.ok);
+  assert.equal(fromEnv.value.kubernetes, true, 'the kubelet sets KUBERNETES_SERVICE_HOST');
   assert.equal(fromEnv.value.gracePeriodSeconds, 60);
   assert.equal(fromEnv.value.minLameDuckMs, 3000);
   assert.equal(fromEnv.value.maxLameDuckMs, 15_000, 'half of 58 s, capped at 15 s');
   assert.deepEqual(adminSummary(fromEnv.value.admin), {
     port: 9000,
+    portOrigin: 'env',
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
+    metricsRegistries: 1,
   });
   const fromCode = resolveLifecycleConfig({ gracePeriodSeconds: 20, admin: { port: 0 } }, env);
   assert.ok(fromCode.ok);
   assert.equal(fromCode.value.gracePeriodSeconds, 20);
   assert.deepEqual(adminSummary(fromCode.value.admin), {
     port: 0,
+    portOrigin: 'option',
     host: '127.0.0.1',
     prestopAllow: ['10.0.0.7', '10.244.0.1', 'fd00::/8'],
+    metricsRegistries: 1,
   });
 });
 
@@ -82,23 +111,23 @@ test('bad values get errors that name the setting and the value', () => {
   );
   assert.equal(
     errorOf(resolveLifecycleConfig({ safetyMarginMs: 0 }, {})),
-    "[invalid_config] lifecycle: safetyMarginMs (0) must be at least 200: the process must exit before the kubelet's SIGKILL",
+    "[invalid_config] lifecycle: safetyMarginMs: 0: the safety margin must be at least 200 ms, so that the process exits before the kubelet's SIGKILL",
   );
   assert.equal(
     errorOf(resolveLifecycleConfig({ gracePeriodSeconds: 2 }, {})),
-    '[invalid_config] lifecycle: safetyMarginMs (2000) must be shorter than the grace period (2000 ms)',
+    '[invalid_config] lifecycle: gracePeriodSeconds: 2 with safetyMarginMs 2000 (the default): the grace period (2000 ms) must be longer than the safety margin; with this margin and minLameDuckMs 2000 (the default), the grace period must be at least 5 s',
   );
-  assert.match(
-    errorOf(resolveLifecycleConfig({ gracePeriodSeconds: 5, minLameDuckMs: 3000 }, {})) ?? '',
-    /minLameDuckMs \(3000\) leaves no time to drain in a budget of 3000 ms \(grace period 5000 ms - safety margin 2000 ms\)/,
+  assert.equal(
+    errorOf(resolveLifecycleConfig({ gracePeriodSeconds: 5, minLameDuckMs: 3000 }, {})),
+    '[invalid_config] lifecycle: minLameDuckMs: 3000 leaves no time to drain: the shortest lame-duck wait must be shorter than the budget of 3000 ms (gracePeriodSeconds: 5 minus safetyMarginMs 2000 (the default)); lower it, or make the grace period at least 6 s',
   );
-  assert.match(
-    errorOf(resolveLifecycleConfig({ minLameDuckMs: 5000, maxLameDuckMs: 4000 }, {})) ?? '',
-    /maxLameDuckMs \(4000\) is shorter than minLameDuckMs \(5000\)/,
+  assert.equal(
+    errorOf(resolveLifecycleConfig({ minLameDuckMs: 5000, maxLameDuckMs: 4000 }, {})),
+    '[invalid_config] lifecycle: maxLameDuckMs: 4000 is shorter than minLameDuckMs: 5000: the longest lame-duck wait cannot be shorter than the shortest',
   );
-  assert.match(
-    errorOf(resolveLifecycleConfig({ maxLameDuckMs: 28_000 }, {})) ?? '',
-    /maxLameDuckMs \(28000\) leaves no time to drain in a budget of 28000 ms/,
+  assert.equal(
+    errorOf(resolveLifecycleConfig({ maxLameDuckMs: 28_000 }, {})),
+    '[invalid_config] lifecycle: maxLameDuckMs: 28000 leaves no time to drain: the longest lame-duck wait must be shorter than the budget of 28000 ms (gracePeriodSeconds 30 (the default) minus safetyMarginMs 2000 (the default))',
   );
   assert.match(
     errorOf(resolveLifecycleConfig({}, { LAMEDUCK_ADMIN_PORT: '70000' })) ?? '',
@@ -244,5 +273,69 @@ test('parseLifecycleEnvNumber reads one variable as resolveLifecycleConfig does 
   assert.equal(
     errorOf(resolveLifecycleConfig({}, { LAMEDUCK_MIN_LAME_DUCK_MS: '2147483648' })),
     `[invalid_config] lifecycle: ${tooLong.error}`,
+  );
+});
+
+test('errors across settings name each as the user set it: env variable and value, option, or default', () => {
+  // Issue 15, item 4: LAMEDUCK_GRACE_PERIOD_SECONDS=2 used to blame safetyMarginMs alone.
+  assert.equal(
+    errorOf(resolveLifecycleConfig({}, { LAMEDUCK_GRACE_PERIOD_SECONDS: '2' })),
+    '[invalid_config] lifecycle: LAMEDUCK_GRACE_PERIOD_SECONDS=2 with safetyMarginMs 2000 (the default): the grace period (2000 ms) must be longer than the safety margin; with this margin and minLameDuckMs 2000 (the default), the grace period must be at least 5 s',
+  );
+  assert.equal(
+    errorOf(
+      resolveLifecycleConfig(
+        { safetyMarginMs: 1000 },
+        { LAMEDUCK_GRACE_PERIOD_SECONDS: '5', LAMEDUCK_MIN_LAME_DUCK_MS: '4000' },
+      ),
+    ),
+    '[invalid_config] lifecycle: LAMEDUCK_MIN_LAME_DUCK_MS=4000 leaves no time to drain: the shortest lame-duck wait must be shorter than the budget of 4000 ms (LAMEDUCK_GRACE_PERIOD_SECONDS=5 minus safetyMarginMs: 1000); lower it, or make the grace period at least 6 s',
+  );
+  assert.match(
+    errorOf(resolveLifecycleConfig({}, { LAMEDUCK_SAFETY_MARGIN_MS: '100' })) ?? '',
+    /^\[invalid_config\] lifecycle: LAMEDUCK_SAFETY_MARGIN_MS=100: the safety margin must be at least 200 ms/,
+  );
+  assert.equal(
+    errorOf(resolveLifecycleConfig({}, { LAMEDUCK_ADMIN_PORT: 'abc' })),
+    "[invalid_config] lifecycle: LAMEDUCK_ADMIN_PORT must be a whole decimal number from 0 to 65535, got 'abc'",
+  );
+});
+
+test('an option this version does not know is refused, naming the closest known one', () => {
+  // Issue 15, item 15: in JavaScript a typo used to be ignored, and the default silently used.
+  const typo = { gracePeriodSecond: 45 } as Partial<LifecycleOptions>;
+  assert.equal(
+    errorOf(resolveLifecycleConfig(typo, {})),
+    '[invalid_config] lifecycle: unknown option gracePeriodSecond: did you mean gracePeriodSeconds?',
+  );
+  const adminTypo = { admin: { prot: 0 } } as Partial<LifecycleOptions>;
+  assert.equal(
+    errorOf(resolveLifecycleConfig(adminTypo, {})),
+    '[invalid_config] lifecycle: unknown option admin.prot: did you mean admin.port?',
+  );
+  assert.match(
+    errorOf(resolveLifecycleConfig({ shutdownDelay: 5 } as Partial<LifecycleOptions>, {})) ?? '',
+    /unknown option shutdownDelay: options are gracePeriodSeconds, safetyMarginMs, /,
+  );
+});
+
+test('a string where a number belongs is named as a string', () => {
+  // Issue 15, item 15: '45' used to be reported as "got 45", as if it were the number.
+  const fromJavaScript = { gracePeriodSeconds: '45' } as unknown as Partial<LifecycleOptions>;
+  assert.equal(
+    errorOf(resolveLifecycleConfig(fromJavaScript, {})),
+    "[invalid_config] lifecycle: gracePeriodSeconds must be a whole number from 1 to 2147483 (the longest a timer holds is 2^31 - 1 ms, about 24.8 days), got a string '45'",
+  );
+  const port = { admin: { port: '9000' } } as unknown as Partial<LifecycleOptions>;
+  assert.match(
+    errorOf(resolveLifecycleConfig(port, {})) ?? '',
+    /admin\.port .*, got a string '9000'$/,
+  );
+  const gaps = { quietGaps: '10' } as unknown as Partial<LifecycleOptions>;
+  assert.match(errorOf(resolveLifecycleConfig(gaps, {})) ?? '', /quietGaps .*, got a string '10'$/);
+  const allow = { admin: { prestopAllow: '10.0.0.0/8' } } as unknown as Partial<LifecycleOptions>;
+  assert.match(
+    errorOf(resolveLifecycleConfig(allow, {})) ?? '',
+    /admin\.prestopAllow must be an array of addresses and CIDRs, got a string '10\.0\.0\.0\/8'$/,
   );
 });

@@ -1,27 +1,17 @@
-import { type AddressAllowList, parseAddressAllowList } from '../admin/address-allow-list.js';
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
-import { type Clock, secondsToMs, systemClock } from './clock.js';
+import {
+  type AdminConfig,
+  type AdminOptions,
+  adminPortRange,
+  resolveAdminConfig,
+} from './admin-options.js';
+import { type Clock, systemClock } from './clock.js';
+import { checkLifecycleTiming } from './lifecycle-timing.js';
 import type { Logger } from './logger.js';
+import { checkKnownOptions, describeValue } from './option-check.js';
+import { type Env, resolveWholeNumber, type SettingOrigin } from './setting-source.js';
 import { maxTimerDelaySeconds, timerDelayLimitMs, timerDelayLimitSeconds } from './timer-delay.js';
-import { checkWholeNumber, parseWholeNumber, type WholeNumberRange } from './whole-number.js';
-
-/** Where the admin server listens; see {@link LifecycleOptions.admin}. */
-export interface AdminOptions {
-  /** TCP port; 0 picks a free one. Default: env `LAMEDUCK_ADMIN_PORT`, else 9901. */
-  port: number;
-  /**
-   * Address to bind. Default: env `LAMEDUCK_ADMIN_HOST`, else every interface (the kubelet
-   * probes the pod IP).
-   */
-  host: string | undefined;
-  /**
-   * Who may call `/lameduck/prestop` besides loopback: addresses and CIDRs, read as
-   * {@link parseAddressAllowList} says (decimal prefix lengths; IPv4-mapped addresses are IPv4).
-   * Default: env `HOST_IP` (the node's address, from the downward API `status.hostIP`: one
-   * address, never a range) and the comma-separated env `LAMEDUCK_PRESTOP_ALLOW`.
-   */
-  prestopAllow: readonly string[];
-}
+import { parseWholeNumber, type WholeNumberRange } from './whole-number.js';
 
 /** Options of {@link createLifecycle}. */
 export interface LifecycleOptions {
@@ -76,23 +66,13 @@ export const lifecycleDefaults: LifecycleOptions = {
   clock: systemClock,
 };
 
-/** The smallest safety margin accepted: less races the kubelet's SIGKILL. */
-export const minimumSafetyMarginMs = 200;
-
-/** Default admin port, as in {@link AdminOptions.port}. */
-export const defaultAdminPort = 9901;
-/** The longest default lame-duck maximum, as in {@link LifecycleOptions.maxLameDuckMs}. */
-export const defaultMaxLameDuckCeilingMs = 15_000;
-
-/** The admin server's options after defaults and the environment are applied, and checked. */
-export interface AdminConfig {
-  /** TCP port; 0 picks a free one. */
-  port: number;
-  /** Address to bind; `undefined` binds every interface. */
-  host: string | undefined;
-  /** Who may call `/lameduck/prestop`, parsed from `HOST_IP` and `LAMEDUCK_PRESTOP_ALLOW`. */
-  prestopAllow: AddressAllowList;
-}
+/** The options that hold whole numbers, each with an env variable. */
+export type LifecycleNumberOption =
+  | 'gracePeriodSeconds'
+  | 'safetyMarginMs'
+  | 'minLameDuckMs'
+  | 'maxLameDuckMs'
+  | 'quietFloorMs';
 
 /** Options after defaults and the environment are applied, and checked. */
 export interface LifecycleConfig {
@@ -107,14 +87,15 @@ export interface LifecycleConfig {
   quietFloorMs: number;
   quietGaps: number;
   admin: AdminConfig | false;
+  /**
+   * Whether the process runs in a Kubernetes pod: env `KUBERNETES_SERVICE_HOST` is set, as the
+   * kubelet sets it in every container. Outside one, a SIGINT (Ctrl-C) drains at once unless a
+   * participant advertises the service elsewhere (see `Advertiser`).
+   */
+  kubernetes: boolean;
+  /** Where each number came from, so that a message names what the user set (see {@link describeSetting}). */
+  origins: Readonly<Record<LifecycleNumberOption, SettingOrigin>>;
 }
-
-type NumericOption =
-  | 'gracePeriodSeconds'
-  | 'safetyMarginMs'
-  | 'minLameDuckMs'
-  | 'maxLameDuckMs'
-  | 'quietFloorMs';
 
 /** The longest grace period accepted: its timers (budget, hard exit) must fit in a Node timer. */
 export const maxGracePeriodSeconds = maxTimerDelaySeconds;
@@ -132,7 +113,7 @@ const msRange: WholeNumberRange = { minimum: 0, ...timerDelayLimitMs };
 
 /** Each numeric option: its env variable and the values it accepts. */
 const numericOptions: Record<
-  NumericOption,
+  LifecycleNumberOption,
   { envName: LifecycleNumberEnvName; range: WholeNumberRange }
 > = {
   gracePeriodSeconds: {
@@ -144,8 +125,6 @@ const numericOptions: Record<
   maxLameDuckMs: { envName: 'LAMEDUCK_MAX_LAME_DUCK_MS', range: msRange },
   quietFloorMs: { envName: 'LAMEDUCK_QUIET_FLOOR_MS', range: msRange },
 };
-
-const adminPortRange: WholeNumberRange = { minimum: 0, maximum: 65_535 };
 
 /**
  * Reads the number in env variable `envName` as {@link resolveLifecycleConfig} does, checks
@@ -165,133 +144,75 @@ export function parseLifecycleEnvNumber(
 const invalid = (message: string): Result<never> =>
   err(new LameduckError('invalid_config', `lifecycle: ${message}`));
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
- * A whole-number setting: from code when given there, else from the env variable `envName` when
- * set and not blank, else `undefined`. Both are checked against `range` (see
- * {@link parseWholeNumber} for how env text is read).
+ * A number of `config` as the user set it, for messages: `LAMEDUCK_MIN_LAME_DUCK_MS=3000` from
+ * the environment, `minLameDuckMs: 3000` from code, `minLameDuckMs 2000 (the default)`.
  */
-function resolveWholeNumber(
-  key: string,
-  fromCode: number | undefined,
-  envName: string,
-  env: Env,
-  range: WholeNumberRange,
-): Result<number | undefined, string> {
-  if (fromCode !== undefined) return checkWholeNumber(key, fromCode, range);
-  const fromEnv = env[envName];
-  if (fromEnv === undefined || fromEnv.trim() === '') return ok(undefined);
-  return parseWholeNumber(envName, fromEnv, range);
+export function describeSetting(
+  config: Pick<LifecycleConfig, LifecycleNumberOption | 'origins'>,
+  key: LifecycleNumberOption,
+): string {
+  const value = config[key];
+  switch (config.origins[key]) {
+    case 'env':
+      return `${numericOptions[key].envName}=${value}`;
+    case 'option':
+      return `${key}: ${value}`;
+    default:
+      return `${key} ${value} (the default)`;
+  }
 }
+
+/** The keys {@link createLifecycle} accepts. */
+const knownOptions = Object.keys(lifecycleDefaults);
 
 /**
  * Applies, in order of precedence, the options given in code, then the environment, then the
- * defaults, and checks that the result can work. Pure: the environment is passed in.
+ * defaults, and checks that the result can work. Pure: the environment is passed in. An option
+ * this version does not know (a typo in JavaScript) is refused, naming the closest known one;
+ * every error names the option or env variable set, its value and the limit it breaks.
  *
  * Numbers in the environment are whole decimal numbers (`30`, never `0x1e`, `3e1`, `30.0` or
  * `030`), with spaces or a line break around them ignored and a blank value meaning unset; in
- * code they are whole numbers too, except `quietGaps`. A grace period is whole seconds, as the
- * pod's `terminationGracePeriodSeconds` is; milliseconds finer than 1 mean nothing to a timer.
- * No delay may pass 2^31 - 1 ms (about 24.8 days), the longest a Node timer holds (see
- * `timer-delay.ts`), hence at most {@link maxGracePeriodSeconds} seconds of grace.
+ * code they are whole numbers too (a string `'30'` is refused), except `quietGaps`. A grace
+ * period is whole seconds, as the pod's `terminationGracePeriodSeconds` is; milliseconds finer
+ * than 1 mean nothing to a timer. No delay may pass 2^31 - 1 ms (about 24.8 days), the longest a
+ * Node timer holds (see `timer-delay.ts`), hence at most {@link maxGracePeriodSeconds} seconds
+ * of grace.
  */
 export function resolveLifecycleConfig(
   options: Partial<LifecycleOptions>,
   env: Env,
 ): Result<LifecycleConfig> {
-  const numbers: Partial<Record<NumericOption, number>> = {};
+  const known = checkKnownOptions(options, knownOptions);
+  if (!known.ok) return invalid(known.error);
+  const numbers: Partial<Record<LifecycleNumberOption, number>> = {};
+  const origins = {} as Record<LifecycleNumberOption, SettingOrigin>;
   for (const [key, { envName, range }] of Object.entries(numericOptions)) {
-    const resolved = resolveWholeNumber(key, options[key as NumericOption], envName, env, range);
+    const option = key as LifecycleNumberOption;
+    const resolved = resolveWholeNumber(key, options[option], envName, env, range);
     if (!resolved.ok) return invalid(resolved.error);
-    numbers[key as NumericOption] = resolved.value;
+    numbers[option] = resolved.value.value;
+    origins[option] = resolved.value.origin;
   }
-  const quietGaps = options.quietGaps ?? lifecycleDefaults.quietGaps;
-  if (!(Number.isFinite(quietGaps) && quietGaps > 0)) {
-    return invalid(`quietGaps must be a finite number > 0, got ${quietGaps}`);
+  const quietGaps: unknown = options.quietGaps ?? lifecycleDefaults.quietGaps;
+  if (!(typeof quietGaps === 'number' && Number.isFinite(quietGaps) && quietGaps > 0)) {
+    return invalid(`quietGaps must be a finite number > 0, got ${describeValue(quietGaps)}`);
   }
-  const gracePeriodSeconds = numbers.gracePeriodSeconds ?? lifecycleDefaults.gracePeriodSeconds;
-  const safetyMarginMs = numbers.safetyMarginMs ?? lifecycleDefaults.safetyMarginMs;
-  const minLameDuckMs = numbers.minLameDuckMs ?? lifecycleDefaults.minLameDuckMs;
-  const quietFloorMs = numbers.quietFloorMs ?? lifecycleDefaults.quietFloorMs;
-  const gracePeriodMs = secondsToMs(gracePeriodSeconds);
-
-  if (safetyMarginMs < minimumSafetyMarginMs) {
-    return invalid(
-      `safetyMarginMs (${safetyMarginMs}) must be at least ${minimumSafetyMarginMs}: the process must exit before the kubelet's SIGKILL`,
-    );
-  }
-  if (safetyMarginMs >= gracePeriodMs) {
-    return invalid(
-      `safetyMarginMs (${safetyMarginMs}) must be shorter than the grace period (${gracePeriodMs} ms)`,
-    );
-  }
-  const budgetMs = gracePeriodMs - safetyMarginMs;
-  if (minLameDuckMs >= budgetMs) {
-    return invalid(
-      `minLameDuckMs (${minLameDuckMs}) leaves no time to drain in a budget of ${budgetMs} ms ` +
-        `(grace period ${gracePeriodMs} ms - safety margin ${safetyMarginMs} ms)`,
-    );
-  }
-  const maxLameDuckMs =
-    numbers.maxLameDuckMs ??
-    Math.max(minLameDuckMs, Math.min(defaultMaxLameDuckCeilingMs, Math.floor(budgetMs / 2)));
-  if (maxLameDuckMs < minLameDuckMs) {
-    return invalid(
-      `maxLameDuckMs (${maxLameDuckMs}) is shorter than minLameDuckMs (${minLameDuckMs})`,
-    );
-  }
-  if (maxLameDuckMs >= budgetMs) {
-    return invalid(
-      `maxLameDuckMs (${maxLameDuckMs}) leaves no time to drain in a budget of ${budgetMs} ms`,
-    );
-  }
-  const admin = resolveAdmin(options.admin, env);
+  const timing = checkLifecycleTiming(
+    {
+      gracePeriodSeconds: numbers.gracePeriodSeconds ?? lifecycleDefaults.gracePeriodSeconds,
+      safetyMarginMs: numbers.safetyMarginMs ?? lifecycleDefaults.safetyMarginMs,
+      minLameDuckMs: numbers.minLameDuckMs ?? lifecycleDefaults.minLameDuckMs,
+      maxLameDuckMs: numbers.maxLameDuckMs,
+      quietFloorMs: numbers.quietFloorMs ?? lifecycleDefaults.quietFloorMs,
+      origins,
+    },
+    describeSetting,
+  );
+  if (!timing.ok) return invalid(timing.error);
+  const admin = resolveAdminConfig(options.admin, env);
   if (!admin.ok) return admin;
-  return ok({
-    gracePeriodSeconds,
-    safetyMarginMs,
-    budgetMs,
-    forceGraceMs: Math.floor(safetyMarginMs / 2),
-    minLameDuckMs,
-    maxLameDuckMs,
-    quietFloorMs,
-    quietGaps,
-    admin: admin.value,
-  });
-}
-
-function resolveAdmin(
-  admin: LifecycleOptions['admin'] | undefined,
-  env: Env,
-): Result<AdminConfig | false> {
-  if (admin === false) return ok(false);
-  const resolvedPort = resolveWholeNumber(
-    'admin.port',
-    admin?.port,
-    'LAMEDUCK_ADMIN_PORT',
-    env,
-    adminPortRange,
-  );
-  if (!resolvedPort.ok) return invalid(resolvedPort.error);
-  const port = resolvedPort.value ?? defaultAdminPort;
-  const host = admin?.host ?? (env.LAMEDUCK_ADMIN_HOST?.trim() || undefined);
-  const prestopAllow = parseAddressAllowList(
-    admin?.prestopAllow === undefined
-      ? [
-          { setting: 'HOST_IP', entries: listed(env.HOST_IP ?? ''), addressesOnly: true },
-          { setting: 'LAMEDUCK_PRESTOP_ALLOW', entries: listed(env.LAMEDUCK_PRESTOP_ALLOW ?? '') },
-        ]
-      : [{ setting: 'admin.prestopAllow', entries: admin.prestopAllow }],
-  );
-  if (!prestopAllow.ok) return prestopAllow;
-  return ok({ port, host, prestopAllow: prestopAllow.value });
-}
-
-/** The entries of a comma-separated env value, trimmed, blanks left out. */
-function listed(text: string): string[] {
-  return text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
+  const kubernetes = (env.KUBERNETES_SERVICE_HOST ?? '').trim() !== '';
+  return ok({ ...timing.value, quietGaps, admin: admin.value, kubernetes, origins });
 }

@@ -82,7 +82,7 @@ describe('lifecycle', () => {
     const refused = setup({ minLameDuckMs: 1000 }).life.add(deregistration(1000));
     await assert.rejects(refused.start(), (e: LameduckError) => {
       assert.equal(e.code, 'invalid_config');
-      assert.match(e.message, /minLameDuckMs \(LAMEDUCK_MIN_LAME_DUCK_MS\) is 1000 ms/);
+      assert.match(e.message, /lifecycle: minLameDuckMs: 1000 is not above participant/);
       assert.match(e.message, /'etcd's callTimeoutMs of 1000 ms/);
       return true;
     });
@@ -162,6 +162,36 @@ describe('lifecycle', () => {
     assert.equal(exitCode, 1);
     assert.equal(errors[0]?.code, 'participant_failed');
     assert.match(errors[0]?.message ?? '', /participant 'broken' failed to stop: boom/);
+  });
+
+  test('participants written as users write them (stop() {}, async stop() with no return) stop unforced', async () => {
+    // Issue 15, item 1: these were TS2322 errors (Promise<void> is not Promise<StopOutcome>);
+    // `npx tsc` checks this file, so the literals below are the type test.
+    const { life, clock, events } = setup();
+    const closed: string[] = [];
+    const pool = { end: async () => void closed.push('pool') };
+    life.add({ name: 'consumer', start() {}, stop() {} });
+    life.add({
+      name: 'pool',
+      start() {},
+      async stop() {
+        await pool.end();
+      },
+    });
+    await life.start();
+    const result = life.shutdown();
+    await settle();
+    clock.advance(1000);
+    assert.equal((await result).exitCode, 0);
+    assert.deepEqual(closed, ['pool']);
+    const stopped = events.filter((e) => e.type === 'participant-stopped');
+    assert.deepEqual(
+      stopped.map((e) => e.type === 'participant-stopped' && [e.name, e.forced]),
+      [
+        ['pool', false],
+        ['consumer', false],
+      ],
+    );
   });
 
   test('readiness turns false at the trigger; the wait ends at the minimum without traffic', async () => {
@@ -430,7 +460,7 @@ describe('lifecycle', () => {
       () => createLifecycle({ gracePeriodSeconds: 5, minLameDuckMs: 6000, admin: false }),
       (e: LameduckError) =>
         e.code === 'invalid_config' &&
-        /minLameDuckMs \(6000\) leaves no time to drain/.test(e.message),
+        /minLameDuckMs: 6000 leaves no time to drain/.test(e.message),
     );
   });
 

@@ -1,10 +1,12 @@
 import { Registry } from 'prom-client';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { type Budget, createBudget } from './budget.js';
+import { planLameDuck } from './lame-duck-plan.js';
 import { waitForQuiet } from './lame-duck-wait.js';
 import type { LifecycleEvent, LifecycleListener } from './lifecycle-events.js';
 import { createLifecycleMetrics } from './lifecycle-metrics.js';
 import {
+  describeSetting,
   type LifecycleConfig,
   type LifecycleOptions,
   lifecycleDefaults,
@@ -87,7 +89,9 @@ export interface Lifecycle {
    * For a service's main: reads the environment, starts the admin server, takes over SIGTERM and
    * SIGINT, starts the participants, and when the shutdown ends, exits the process with its exit
    * code. A second SIGTERM or SIGINT exits at once with code 1; the process also exits with 1 if
-   * forced closes outlast half the safety margin after the budget.
+   * forced closes outlast half the safety margin after the budget. A shutdown started by a
+   * preStop call drains at once, then waits for the SIGTERM the kubelet sends after the hook (or
+   * the budget's end) to exit: the admin server answers a repeated hook call (200) meanwhile.
    *
    * Resolves once serving, and only then. When the service cannot serve, the reason is logged
    * (`config-invalid` for a setting; `participant-failed` for the admin port or a participant,
@@ -181,7 +185,9 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
     let outcome: StopOutcome | undefined;
     try {
       outcome = await settleBy(
-        Promise.resolve().then(() => p.stop(budget.signal)),
+        Promise.resolve()
+          .then(() => p.stop(budget.signal))
+          .then((stopped) => stopped ?? undefined),
         forcedDeadlineAtMs(budget),
         clock,
         `participant '${p.name}' did not stop within ${config.forceGraceMs} ms after the budget ended`,
@@ -227,15 +233,24 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
           }
           return { name: p.name, work };
         });
+        const plan = planLameDuck({ ...config, trigger, participants: started });
         const waited = await waitForQuiet({
+          ...plan,
           clock,
           startedAtMs: budget.startedAtMs,
-          minWaitMs: config.minLameDuckMs,
-          maxWaitMs: config.maxLameDuckMs,
-          quietFloorMs: config.quietFloorMs,
           quietGaps: config.quietGaps,
           sources: started.filter(isTrafficSource).map((p) => p.traffic),
           signal: budget.signal,
+          onStarted: ({ quietPeriodMs, arrivalsPerSecond }) => {
+            emit({
+              type: 'lame-duck-started',
+              minWaitMs: plan.minWaitMs,
+              maxWaitMs: plan.maxWaitMs,
+              quietPeriodMs,
+              arrivalsPerSecond: roundRate(arrivalsPerSecond),
+              ...(plan.skipped === undefined ? {} : { skipped: plan.skipped }),
+            });
+          },
           onMinimumPassed: () => {
             emit({
               type: 'connections-nudged',
@@ -253,10 +268,10 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
         if (waited.reason !== 'aborted') {
           emit({
             type: 'lame-duck-ended',
-            reason: waited.reason,
+            reason: plan.skipped === undefined ? waited.reason : 'skipped',
             waitedMs: Math.round(waited.waitedMs),
             quietPeriodMs: waited.quietPeriodMs,
-            arrivalsPerSecond: Math.round(waited.arrivalsPerSecond * 10) / 10,
+            arrivalsPerSecond: roundRate(waited.arrivalsPerSecond),
           });
         }
         resolveLameDuckOver();
@@ -402,6 +417,8 @@ export function createLifecycle(options: Partial<LifecycleOptions> = {}): Lifecy
           emit,
           reconfigure: (env) => {
             config = resolveOrThrow(options, env);
+            // Here too, so that run() reports it as the setting it is, before anything starts.
+            checkLameDuckWorkLimits(participants, config);
           },
           setDisposer: (dispose) => {
             disposer = dispose;
@@ -428,11 +445,16 @@ function checkLameDuckWorkLimits(
     if (limit === undefined || config.minLameDuckMs > limit.ms) continue;
     throw new LameduckError(
       'invalid_config',
-      `lifecycle: minLameDuckMs (LAMEDUCK_MIN_LAME_DUCK_MS) is ${config.minLameDuckMs} ms, not above ` +
-        `participant '${p.name}'s ${limit.option} of ${limit.ms} ms: its lame-duck work must end ` +
-        `inside the shortest lame-duck wait; raise minLameDuckMs or lower ${limit.option}`,
+      `lifecycle: ${describeSetting(config, 'minLameDuckMs')} is not above participant ` +
+        `'${p.name}'s ${limit.option} of ${limit.ms} ms: its lame-duck work must end inside the ` +
+        `shortest lame-duck wait; raise the wait above ${limit.ms} ms or lower ${limit.option}`,
     );
   }
+}
+
+/** Arrivals per second as logged: one decimal. */
+function roundRate(arrivalsPerSecond: number): number {
+  return Math.round(arrivalsPerSecond * 10) / 10;
 }
 
 function resolveOrThrow(

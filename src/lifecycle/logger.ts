@@ -1,3 +1,6 @@
+import { writeStdoutLine } from './line-writer.js';
+import { assertKnownOptions } from './option-check.js';
+
 /**
  * The logging interface lameduck writes to: a subset of pino's, so a pino logger can be passed
  * as it is. Each call gets an object of fields first and a message second.
@@ -18,7 +21,10 @@ const levelRank: Record<LogLevel, number> = { debug: 20, info: 30, warn: 40, err
 export interface JsonLoggerOptions {
   /** The least severe level written. Default: `'info'`. */
   level: LogLevel;
-  /** Where each line goes. Default: standard output. */
+  /**
+   * Where each line goes. Default: standard output; once it fails (its reader went away:
+   * EPIPE), one notice and the later lines go to standard error (see `line-writer.ts`).
+   */
   write: (line: string) => void;
   /** Fields added to every line. Default: `{}`. */
   base: Record<string, unknown>;
@@ -27,7 +33,7 @@ export interface JsonLoggerOptions {
 /** Defaults of {@link JsonLoggerOptions}. */
 export const jsonLoggerDefaults: JsonLoggerOptions = {
   level: 'info',
-  write: (line) => process.stdout.write(line),
+  write: writeStdoutLine,
   base: {},
 };
 
@@ -37,6 +43,7 @@ export const jsonLoggerDefaults: JsonLoggerOptions = {
  * a `cause` carrying credentials is never serialised.
  */
 export function createJsonLogger(options: Partial<JsonLoggerOptions> = {}): Logger {
+  assertKnownOptions('logger', options, Object.keys(jsonLoggerDefaults));
   const { level, write, base } = { ...jsonLoggerDefaults, ...options };
   const threshold = levelRank[level];
   const log =

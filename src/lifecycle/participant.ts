@@ -15,6 +15,14 @@ export interface StopOutcome {
 }
 
 /**
+ * What `stop` may return: an outcome, or nothing (nothing was forced), at once or as a promise.
+ * `void` is in the union so that a participant written as users write them type-checks:
+ * `stop() {}` and `async stop() { await pool.end(); }`.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` is what a body without `return` gives.
+export type StopResult = Promise<StopOutcome | undefined | void> | StopOutcome | undefined | void;
+
+/**
  * Something that takes part in the lifecycle: a server, a registration, a client pool.
  * Participants start in the order they were added and stop in reverse order.
  */
@@ -29,9 +37,11 @@ export interface Participant {
   /**
    * Stops accepting new work and finishes what is in flight. When `signal` aborts (the shutdown
    * budget is spent), cuts off what is left at once and resolves with `forced: true`.
-   * Called at most once, and only if `start` resolved.
+   * Called at most once, and only if `start` resolved. Returning nothing (`async stop() { await
+   * pool.end(); }`) means nothing was forced; a rejection is reported as the participant's
+   * failure and makes the exit code 1.
    */
-  stop(signal: AbortSignal): Promise<StopOutcome | undefined> | StopOutcome | undefined;
+  stop(signal: AbortSignal): StopResult;
 }
 
 /** A participant that acts when every participant has started and the service is ready. */
@@ -65,6 +75,16 @@ export interface LameDuckAware {
    * ends is cut off, so the lifecycle refuses to start unless `minLameDuckMs` is above it.
    */
   readonly lameDuckWorkLimit?: { readonly ms: number; readonly option: string };
+}
+
+/**
+ * A participant through which callers find the service besides Kubernetes' endpoints (an etcd
+ * registration): its removal takes time to reach them, so the lame-duck wait is kept even for a
+ * Ctrl-C outside Kubernetes, which otherwise drains at once.
+ */
+export interface Advertiser {
+  /** Where callers find the service, for messages (e.g. `etcd service 'echo'`). */
+  readonly advertisedIn: string;
 }
 
 /** A participant that can move established connections away (HTTP/2 and gRPC GOAWAY). */
@@ -101,6 +121,11 @@ export function isMetricsSource(p: Participant): p is Participant & MetricsSourc
 /** True when `p` implements {@link LameDuckAware}. */
 export function isLameDuckAware(p: Participant): p is Participant & LameDuckAware {
   return typeof (p as Partial<LameDuckAware>).enterLameDuck === 'function';
+}
+
+/** True when `p` implements {@link Advertiser}. */
+export function isAdvertiser(p: Participant): p is Participant & Advertiser {
+  return typeof (p as Partial<Advertiser>).advertisedIn === 'string';
 }
 
 /** True when `p` implements {@link Nudger}. */

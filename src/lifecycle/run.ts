@@ -1,7 +1,9 @@
 import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { type AdminConfig, adminPortInUseAdvice } from './admin-options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
+import { assertKnownOptions } from './option-check.js';
 import type { PhaseKind } from './phase.js';
 import { createRefusalLog } from './refusal-log.js';
 
@@ -24,13 +26,24 @@ export const runDefaults: RunOptions = { env: process.env, exitProcess: true };
 export interface LifecycleInternals {
   life: Lifecycle;
   emit(event: LifecycleEvent): void;
-  /** Re-resolves the configuration with `env`; throws `invalid_config`. */
+  /** Re-resolves the configuration with `env` and checks it against the participants; throws `invalid_config`. */
   reconfigure(env: Readonly<Record<string, string | undefined>>): void;
   /** Registers what `dispose()` undoes. */
   setDisposer(dispose: () => Promise<void>): void;
 }
 
 const shutdownSignals = ['SIGTERM', 'SIGINT'] as const;
+
+/** The admin server's failure to listen; a port in use says which setting to change, and how. */
+function adminListenFailure(error: unknown, admin: AdminConfig): LameduckError {
+  const failure = LameduckError.from(error);
+  if ((failure.cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') return failure;
+  return new LameduckError(
+    'unavailable',
+    `admin: cannot listen on ${admin.host ?? '*'}:${admin.port}: ${adminPortInUseAdvice(admin)}`,
+    { cause: failure.cause },
+  );
+}
 
 /**
  * The process-facing half of the lifecycle, and the only code in lameduck that touches
@@ -42,6 +55,7 @@ export async function runLifecycle(
   internals: LifecycleInternals,
   options: Partial<RunOptions> = {},
 ): Promise<void> {
+  assertKnownOptions('lifecycle: run()', options, Object.keys(runDefaults));
   const { env, exitProcess } = { ...runDefaults, ...options };
   const { life, emit } = internals;
   // A function, so that TypeScript does not narrow the phase across the awaits below.
@@ -70,7 +84,7 @@ export async function runLifecycle(
   if (config.admin !== false) {
     admin = createAdminServer({
       ...config.admin,
-      registry: life.registry,
+      registries: [life.registry, ...config.admin.metricsRegistries],
       handlers: {
         isReady: () => life.ready,
         prestop: () => life.lameDuckOver('prestop'),
@@ -81,7 +95,7 @@ export async function runLifecycle(
       const address = await admin.listen();
       emit({ type: 'admin-listening', host: address.address, port: address.port });
     } catch (error) {
-      const unavailable = LameduckError.from(error);
+      const unavailable = adminListenFailure(error, config.admin);
       emit({ type: 'participant-failed', name: 'admin', step: 'start', error: unavailable });
       failBeforeServing(unavailable);
     }
@@ -91,6 +105,13 @@ export async function runLifecycle(
   let disposed = false;
   let signalled = false;
   let hardExitTimer: NodeJS.Timeout | undefined;
+  let budgetEndsAtMs = Number.POSITIVE_INFINITY;
+  // After a preStop-triggered shutdown the process stays until the kubelet's SIGTERM, which
+  // follows the hook, or the budget's end: see stayForSignal.
+  let releaseStay: () => void = () => {};
+  const stayReleased = new Promise<void>((resolve) => {
+    releaseStay = resolve;
+  });
   const exit = (code: 0 | 1): void => {
     if (disposed) return;
     // The refusals counted since the last report go in the log before the process ends.
@@ -107,6 +128,7 @@ export async function runLifecycle(
       return;
     }
     signalled = true;
+    releaseStay();
     void life.shutdown(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   };
   // While shutting down, an uncaught error must not skip the drain: log it, finish, exit 1.
@@ -117,6 +139,7 @@ export async function runLifecycle(
   const onEvent = (event: LifecycleEvent): void => {
     if (event.type !== 'shutdown-started') return;
     process.on('uncaughtException', onUncaught);
+    budgetEndsAtMs = performance.now() + event.budgetMs;
     const hardExitMs = event.budgetMs + config.forceGraceMs;
     hardExitTimer = setTimeout(() => {
       emit({ type: 'forced-exit', reason: 'hard-deadline' });
@@ -134,12 +157,33 @@ export async function runLifecycle(
   for (const signal of shutdownSignals) process.on(signal, onSignal);
   internals.setDisposer(async () => {
     disposed = true;
+    releaseStay();
     teardown();
     await admin?.close();
   });
 
+  /**
+   * Hooks are delivered at least once: a second preStop call must find the admin server and get
+   * its 200, not a refused connection (a failed hook, a warning on the pod). So once a shutdown
+   * the hook started has drained, the process waits for the SIGTERM the kubelet sends after the
+   * hook, or for the budget's end, before it exits with the drain's code.
+   */
+  const stayForSignal = async (): Promise<void> => {
+    const stayMs = Math.max(0, Math.round(budgetEndsAtMs - performance.now()));
+    emit({ type: 'exit-deferred', reason: 'prestop', maxWaitMs: stayMs });
+    let stayTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      stayReleased,
+      new Promise<void>((resolve) => {
+        stayTimer = setTimeout(resolve, stayMs);
+      }),
+    ]);
+    clearTimeout(stayTimer);
+  };
+
   // With exitProcess, exit() ends the process: awaiting this then never returns.
   const ended = life.done.then(async (result) => {
+    if (result.trigger === 'prestop' && !signalled && !disposed) await stayForSignal();
     await admin?.close();
     exit(uncaught ? 1 : result.exitCode);
     return result;

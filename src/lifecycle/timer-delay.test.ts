@@ -25,6 +25,11 @@ test('the limit is 2^31 - 1 ms; a delay problem names the setting, the range and
       `waitMs must be a number of milliseconds from 0 to 2147483647 (${limitText}), got ${bad}`,
     );
   }
+  // From JavaScript a string may come where a number belongs: it is named as one.
+  assert.equal(
+    timerDelayProblem('waitMs', '100', 0),
+    `waitMs must be a number of milliseconds from 0 to 2147483647 (${limitText}), got a string '100'`,
+  );
 });
 
 test('every delay option given in code is refused past what a timer holds', async () => {

@@ -1,3 +1,5 @@
+import { describeValue } from './option-check.js';
+
 /**
  * The longest delay a Node timer holds: 2^31 - 1 ms, about 24.8 days. Node keeps the delay in a
  * signed 32-bit integer; a longer one (or a negative one, or NaN) is replaced with 1 ms and a
@@ -27,11 +29,18 @@ export const timerDelayLimitSeconds = {
  */
 export function timerDelayProblem(
   setting: string,
-  delayMs: number,
+  delayMs: unknown,
   minMs: number,
 ): string | undefined {
-  if (Number.isFinite(delayMs) && delayMs >= minMs && delayMs <= maxTimerDelayMs) return undefined;
-  return `${setting} must be a number of milliseconds from ${minMs} to ${maxTimerDelayMs} (${maxTimerDelayReason}), got ${delayMs}`;
+  if (
+    typeof delayMs === 'number' &&
+    Number.isFinite(delayMs) &&
+    delayMs >= minMs &&
+    delayMs <= maxTimerDelayMs
+  ) {
+    return undefined;
+  }
+  return `${setting} must be a number of milliseconds from ${minMs} to ${maxTimerDelayMs} (${maxTimerDelayReason}), got ${describeValue(delayMs)}`;
 }
 
 /**

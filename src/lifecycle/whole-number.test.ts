@@ -50,4 +50,8 @@ test('a number in code must be whole and within the range; the reason for the ma
       error: `waitMs must be a whole number from 0 to 10 (why not), got ${bad}`,
     });
   }
+  assert.deepEqual(checkWholeNumber('waitMs', '5', timerRange), {
+    ok: false,
+    error: "waitMs must be a whole number from 0 to 10 (why not), got a string '5'",
+  });
 });

@@ -1,4 +1,5 @@
 import { err, ok, type Result } from '../errors/lameduck-error.js';
+import { describeValue } from './option-check.js';
 
 /** The values a whole-number setting accepts. */
 export interface WholeNumberRange {
@@ -32,15 +33,21 @@ export function parseWholeNumber(
     : err(`${setting} must be a whole decimal number ${rangeText(range)}, got '${text}'`);
 }
 
-/** Checks a number given in code against the same rule: a whole number within `range`. */
+/**
+ * Checks a number given in code against the same rule: a whole number within `range`. Anything
+ * else (a string `'45'` from JavaScript) is refused with its type named.
+ */
 export function checkWholeNumber(
   setting: string,
-  value: number,
+  value: unknown,
   range: WholeNumberRange,
 ): Result<number, string> {
-  return Number.isInteger(value) && value >= range.minimum && value <= range.maximum
+  return typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= range.minimum &&
+    value <= range.maximum
     ? ok(value)
-    : err(`${setting} must be a whole number ${rangeText(range)}, got ${value}`);
+    : err(`${setting} must be a whole number ${rangeText(range)}, got ${describeValue(value)}`);
 }
 
 function rangeText({ minimum, maximum, maximumReason }: WholeNumberRange): string {

@@ -34,6 +34,9 @@ const hostBreakMs = 500;
 // within this once it is back.
 const maxReconnectBackoffMs = 1000;
 
+/** The option names of {@link EtcdConnection}, for refusing unknown ones. */
+export const etcdConnectionOptionNames = ['client', 'endpoints', 'auth', 'tls'] as const;
+
 /** The options of an etcd3 client made for registration and discovery, checked. */
 export function etcdClientOptions(
   connection: Exclude<EtcdConnection, { client: Etcd3 }>,
@@ -102,4 +105,15 @@ function isDeadlineExceeded(error: unknown): boolean {
     error instanceof GRPCDeadlineExceededError ||
     (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 4)
   );
+}
+
+/**
+ * Why an etcd call failed, for the log; `undefined` for an open circuit breaker, which only
+ * echoes the failures that opened it (their reason is the one worth reading).
+ */
+export function etcdFailureReason(error: unknown): string | undefined {
+  if ((error as { isBrokenCircuitError?: unknown } | null)?.isBrokenCircuitError === true) {
+    return undefined;
+  }
+  return LameduckError.from(error).rawMessage;
 }

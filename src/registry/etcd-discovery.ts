@@ -1,8 +1,14 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import { timerDelayProblem } from '../lifecycle/timer-delay.js';
-import { type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import {
+  type EtcdConnection,
+  etcdConnectionOptionNames,
+  etcdFailureReason,
+  prepareEtcdClient,
+} from './etcd-client.js';
 import {
   type RegistryFormat,
   registryCodec,
@@ -11,6 +17,7 @@ import {
 } from './formats.js';
 import { type PrefixEntry, readPrefix } from './prefix-read.js';
 import { resyncDelayMs } from './resync-delay.js';
+import { createRetrySchedule } from './retry-schedule.js';
 
 /** Options of {@link etcdDiscovery}. */
 export interface EtcdDiscoveryOptions {
@@ -20,8 +27,13 @@ export interface EtcdDiscoveryOptions {
   format: RegistryFormat;
   /** Bound on each read of the prefix. Default: 1000. */
   callTimeoutMs: number;
-  /** Pause before reading again after a failed read. Default: 250. */
+  /**
+   * Pause before reading again after a failed read; it doubles at each failure in a row, up to
+   * `maxRetryDelayMs` (each ±20 %). Default: 250.
+   */
   retryDelayMs: number;
+  /** The longest pause between reads while etcd does not answer (±20 %). Default: 1000. */
+  maxRetryDelayMs: number;
   /**
    * How often the whole prefix is read again, in case the watch went silent (etcd3 issues #72,
    * #78). Each wait is drawn between 0.8 and 1.2 times this, so that callers started together
@@ -37,6 +49,7 @@ export const etcdDiscoveryDefaults = {
   format: 'etcd-naming',
   callTimeoutMs: 1000,
   retryDelayMs: 250,
+  maxRetryDelayMs: 1000,
   resyncIntervalMs: 30_000,
 } satisfies Partial<EtcdDiscoveryOptions>;
 
@@ -63,12 +76,18 @@ export interface EtcdDiscovery {
 export function etcdDiscovery(
   options: Partial<EtcdDiscoveryOptions> & Pick<EtcdDiscoveryOptions, 'service'> & EtcdConnection,
 ): EtcdDiscovery {
+  assertKnownOptions('etcd discovery', options, [
+    ...Object.keys(etcdDiscoveryDefaults),
+    'service',
+    'logger',
+    ...etcdConnectionOptionNames,
+  ]);
   const config: EtcdDiscoveryOptions = {
     ...etcdDiscoveryDefaults,
     logger: options.logger ?? createJsonLogger(),
     ...options,
   } as EtcdDiscoveryOptions;
-  const { service, format, callTimeoutMs, retryDelayMs, resyncIntervalMs, logger } = config;
+  const { service, format, callTimeoutMs, resyncIntervalMs, logger } = config;
   if (typeof service !== 'string' || service.length === 0) {
     throw new LameduckError('invalid_config', 'etcd discovery: service must be a non-empty name');
   }
@@ -78,7 +97,12 @@ export function etcdDiscovery(
       `etcd discovery: format must be one of ${registryFormats.join(', ')}, got '${format}'`,
     );
   }
-  for (const key of ['callTimeoutMs', 'retryDelayMs', 'resyncIntervalMs'] as const) {
+  for (const key of [
+    'callTimeoutMs',
+    'retryDelayMs',
+    'maxRetryDelayMs',
+    'resyncIntervalMs',
+  ] as const) {
     const problem = timerDelayProblem(key, config[key], 1);
     if (problem !== undefined)
       throw new LameduckError('invalid_config', `etcd discovery: ${problem}`);
@@ -101,15 +125,29 @@ export function etcdDiscovery(
   let retryTimer: NodeJS.Timeout | undefined;
   let loading = false;
 
-  const log = (level: 'info' | 'warn', event: string, fields: Record<string, unknown> = {}) =>
-    logger[level]({ event, service, format, ...fields }, event);
+  const retries = createRetrySchedule({
+    initialDelayMs: config.retryDelayMs,
+    maxDelayMs: config.maxRetryDelayMs,
+  });
+  const log = (
+    level: 'debug' | 'info' | 'warn',
+    event: string,
+    message: string,
+    fields: Record<string, unknown> = {},
+  ) => logger[level]({ event, service, format, ...fields }, message);
 
   const notify = (): void => {
     for (const listener of listeners) {
       try {
         listener(endpoints);
       } catch (error) {
-        log('warn', 'discovery-listener-failed', { error: LameduckError.from(error).message });
+        const failure = LameduckError.from(error);
+        log(
+          'warn',
+          'discovery-listener-failed',
+          `a subscriber to the instances of '${service}' threw (${failure.rawMessage}); the others were told`,
+          { error: failure.message },
+        );
       }
     }
   };
@@ -164,9 +202,17 @@ export function etcdDiscovery(
   const decodeRecord = (key: string, value: string) => {
     const decoded = codec.decode(key, value);
     if (decoded.ok) return decoded.value;
-    log('warn', 'registry-record-skipped', { key, error: decoded.error.rawMessage });
+    skipped(key, decoded.error.rawMessage);
     return undefined;
   };
+
+  const skipped = (key: string, reason: string): void =>
+    log(
+      'warn',
+      'registry-record-skipped',
+      `skipped the etcd record ${key} of '${service}', which callers cannot use: ${reason}`,
+      { key, error: reason },
+    );
 
   /** Applies one record; true when the set of addresses changed. */
   const apply = (key: string, value: string): boolean => {
@@ -219,10 +265,12 @@ export function etcdDiscovery(
     });
     created.on('disconnected', (error) => {
       if (!disconnected) {
-        log('warn', 'discovery-watch-disconnected', {
-          error: error.message,
-          keptInstances: endpoints.length,
-        });
+        log(
+          'warn',
+          'discovery-watch-disconnected',
+          `lost the etcd watch of '${service}' (${error.message}): keeping the ${endpoints.length} known instances until it reconnects`,
+          { error: error.message, keptInstances: endpoints.length },
+        );
       }
       disconnected = true;
     });
@@ -232,7 +280,12 @@ export function etcdDiscovery(
       disconnected = false;
     });
     created.on('error', (error) => {
-      log('warn', 'discovery-watch-error', { error: error.message });
+      log(
+        'warn',
+        'discovery-watch-error',
+        `the etcd watch of '${service}' failed (${error.message}); it reconnects by itself`,
+        { error: error.message },
+      );
     });
   };
 
@@ -243,15 +296,27 @@ export function etcdDiscovery(
     try {
       const snapshot = await readPrefix(client, prefix, { callTimeoutMs });
       for (const key of snapshot.oversizedKeys) {
-        log('warn', 'registry-record-skipped', {
-          key,
-          error: 'its value is larger than a gRPC message may be',
-        });
+        skipped(key, 'its value is larger than a gRPC message may be');
       }
       if (replaceAll(snapshot.entries)) notify();
+      const recovered = retries.succeeded();
+      const { text: afterFailures = '', ...failures } = recovered ?? {};
+      if (recovered !== undefined && loaded) {
+        log(
+          'info',
+          'discovery-read-recovered',
+          `read the instances of '${service}' from etcd again${afterFailures}`,
+          { instances: endpoints.length, ...failures },
+        );
+      }
       if (!loaded) {
         loaded = true;
-        log('info', 'discovery-loaded', { instances: endpoints.length });
+        log(
+          'info',
+          'discovery-loaded',
+          `read ${endpoints.length} instances of '${service}' from etcd${afterFailures}; following their changes`,
+          { instances: endpoints.length, ...failures },
+        );
         const waiters = loadedWaiters;
         loadedWaiters = [];
         for (const resolve of waiters) resolve();
@@ -260,11 +325,17 @@ export function etcdDiscovery(
       retryTimer = setTimeout(() => void load(), resyncDelayMs(resyncIntervalMs, Math.random));
     } catch (error) {
       if (closed) return;
-      log('warn', 'discovery-read-failed', {
+      const retry = retries.failed({
+        attempt: `read the instances of '${service}' from etcd`,
+        reason: etcdFailureReason(error),
+        meanwhile: `keeping the ${endpoints.length} known instances`,
+      });
+      log(retry.level, 'discovery-read-failed', retry.message, {
         error: LameduckError.from(error).message,
         keptInstances: endpoints.length,
+        ...retry.fields,
       });
-      retryTimer = setTimeout(() => void load(), retryDelayMs);
+      retryTimer = setTimeout(() => void load(), retry.delayMs);
     } finally {
       loading = false;
     }

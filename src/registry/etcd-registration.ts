@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import type { Etcd3, Lease } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
+import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
+  Advertiser,
   LameDuckAware,
   Participant,
   ReadinessGate,
@@ -10,7 +12,13 @@ import type {
 } from '../lifecycle/participant.js';
 import { timerDelayLimitSeconds, timerDelayProblem } from '../lifecycle/timer-delay.js';
 import { checkWholeNumber } from '../lifecycle/whole-number.js';
-import { boundEtcdCall, type EtcdConnection, prepareEtcdClient } from './etcd-client.js';
+import {
+  boundEtcdCall,
+  type EtcdConnection,
+  etcdConnectionOptionNames,
+  etcdFailureReason,
+  prepareEtcdClient,
+} from './etcd-client.js';
 import {
   parseHostPort,
   type RegistryFormat,
@@ -18,6 +26,8 @@ import {
   registryCodec,
   registryFormats,
 } from './formats.js';
+import { createRegistrationLog } from './registration-log.js';
+import { createRetrySchedule } from './retry-schedule.js';
 
 /** Options of {@link etcdRegistration}. */
 export interface EtcdRegistrationOptions {
@@ -51,8 +61,18 @@ export interface EtcdRegistrationOptions {
   instanceId: string | undefined;
   /** Bound on every etcd call: an unreachable etcd never blocks start-up or shutdown. Default: 1000. */
   callTimeoutMs: number;
-  /** Pause between registration attempts while etcd does not answer. Default: 250. */
+  /**
+   * The pause after a failed registration attempt; it doubles at each failure in a row, up to
+   * `maxRetryDelayMs` (each pause ±20 %, so that pods that failed together retry apart).
+   * Default: 250.
+   */
   retryDelayMs: number;
+  /**
+   * The longest pause between registration attempts: once etcd answers again, the instance is
+   * registered within about this long (±20 %), and is not ready until then; so the cap is short,
+   * and the log, not the pause, is what keeps a long outage quiet. Default: 1000.
+   */
+  maxRetryDelayMs: number;
   /** Where registration events go. Default: JSON lines on stdout. */
   logger: Logger;
 }
@@ -66,10 +86,12 @@ export const etcdRegistrationDefaults = {
   instanceId: undefined,
   callTimeoutMs: 1000,
   retryDelayMs: 250,
+  maxRetryDelayMs: 1000,
 } satisfies Partial<EtcdRegistrationOptions>;
 
 /** The participant {@link etcdRegistration} returns. */
 export type EtcdRegistrationParticipant = Participant &
+  Advertiser &
   ServingAware &
   LameDuckAware &
   ReadinessGate & {
@@ -96,7 +118,7 @@ function validate(options: EtcdRegistrationOptions): void {
     ...timerDelayLimitSeconds,
   });
   if (!ttl.ok) problems.push(ttl.error);
-  for (const key of ['callTimeoutMs', 'retryDelayMs'] as const) {
+  for (const key of ['callTimeoutMs', 'retryDelayMs', 'maxRetryDelayMs'] as const) {
     const problem = timerDelayProblem(key, options[key], 1);
     if (problem !== undefined) problems.push(problem);
   }
@@ -121,13 +143,20 @@ export function etcdRegistration(
     Pick<EtcdRegistrationOptions, 'service' | 'address'> &
     EtcdConnection,
 ): EtcdRegistrationParticipant {
+  assertKnownOptions('etcd registration', options, [
+    ...Object.keys(etcdRegistrationDefaults),
+    'service',
+    'address',
+    'logger',
+    ...etcdConnectionOptionNames,
+  ]);
   const config: EtcdRegistrationOptions = {
     ...etcdRegistrationDefaults,
     logger: options.logger ?? createJsonLogger(),
     ...options,
   } as EtcdRegistrationOptions;
   validate(config);
-  const { name, service, format, leaseTtlSeconds, callTimeoutMs, retryDelayMs, logger } = config;
+  const { name, service, format, leaseTtlSeconds, callTimeoutMs, logger } = config;
   const codec = registryCodec(format);
   const connection = prepareEtcdClient(options);
   let client: Etcd3 | undefined;
@@ -156,8 +185,11 @@ export function etcdRegistration(
     }
     return address;
   };
-  const log = (level: 'info' | 'warn', event: string, fields: Record<string, unknown> = {}) =>
-    logger[level]({ event, participant: name, service, format, ...fields }, event);
+  const retries = createRetrySchedule({
+    initialDelayMs: config.retryDelayMs,
+    maxDelayMs: config.maxRetryDelayMs,
+  });
+  const log = createRegistrationLog(logger, { name, service, format });
 
   const dropLease = (current: Lease): void => {
     clearTimeout(lossTimer);
@@ -189,7 +221,7 @@ export function etcdRegistration(
     // An older stranded lease no longer holds this instance's current key: let it go now.
     void revokeQuietly(strandedLease);
     strandedLease = current;
-    log('warn', 'registration-lost', { reason });
+    log.lost(reason);
     scheduleAttempt(0);
   };
 
@@ -233,7 +265,8 @@ export function etcdRegistration(
       state = 'registered';
       current.on('keepaliveSucceeded', () => armLossTimer(current));
       armLossTimer(current);
-      log('info', 'registered', { key: record.key, leaseId, leaseTtlSeconds });
+      const recovered = retries.succeeded();
+      log.registered(address, { key: record.key, leaseId, leaseTtlSeconds }, recovered);
       void revokeQuietly(strandedLease);
       strandedLease = undefined;
       const waiters = registeredWaiters;
@@ -242,13 +275,20 @@ export function etcdRegistration(
     } catch (error) {
       dropLease(current);
       if (state !== 'registering') return;
-      log('warn', 'registration-failed', { error: LameduckError.from(error).message });
-      scheduleAttempt(retryDelayMs);
+      const retry = retries.failed({
+        attempt: `register '${service}' in etcd`,
+        reason: etcdFailureReason(error),
+        meanwhile: '/readyz stays 503',
+      });
+      log.failed(error, retry);
+      scheduleAttempt(retry.delayMs);
     }
   };
 
   return {
     name,
+    // Watchers hear of the revoke late: the lame-duck wait is kept even for a Ctrl-C.
+    advertisedIn: `etcd service '${service}'`,
     get ready() {
       return state === 'registered';
     },
@@ -287,12 +327,9 @@ export function etcdRegistration(
           boundEtcdCall((call) => current.revoke(call), callTimeoutMs, 'lease revoke'),
           revokeQuietly(stranded),
         ]);
-        log('info', 'deregistered');
+        log.deregistered();
       } catch (error) {
-        log('warn', 'deregistration-failed', {
-          error: LameduckError.from(error).message,
-          expiresWithinSeconds: leaseTtlSeconds,
-        });
+        log.deregistrationFailed(error, leaseTtlSeconds);
       } finally {
         dropLease(current);
       }

@@ -14,7 +14,7 @@ import {
   setLogger,
   setLogVerbosity,
 } from '@grpc/grpc-js';
-import { etcdChannelOptions } from '../../src/grpc/index.js';
+import { etcdChannelOptions } from '../../src/registry/index.js';
 
 /** What each server did with the pings. */
 export interface PingPolicyOutcome {

@@ -14,6 +14,10 @@
  *    and the admin port are gone.
  * 7. A shutdown during start-up: run() rejects with aborted once the shutdown is over.
  * 8. run() a second time rejects with invalid_state and sets up nothing.
+ * 9. A shortest lame-duck wait from the environment that a participant's lame-duck work may
+ *    outlast: run() rejects with invalid_config naming the variable, without hanging.
+ * 10. /lameduck/prestop called from the admin server's own address (not loopback, not listed)
+ *     is accepted; another address is refused.
  */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -21,8 +25,10 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { pino } from 'pino';
+import { Counter, register } from 'prom-client';
 import { createLifecycle, type LameduckError, type Participant } from '../../src/index.js';
 import { httpGet } from '../helpers/http-get.js';
+import { TEST_TIMEOUT_MS } from '../helpers/timeouts.js';
 
 function memoryPino() {
   const lines: Array<Record<string, unknown>> = [];
@@ -46,7 +52,11 @@ async function runServing(t: TestContext) {
 }
 
 test('run() serves the admin endpoints and logs structured events through pino', async (t) => {
-  // 1. The admin endpoints and the pino lines.
+  // 1. The admin endpoints and the pino lines; the app's own metric, in prom-client's default
+  // registry, is served beside lameduck's (issue 15, item 13).
+  const appMetric = new Counter({ name: 'app_orders_total', help: 'orders taken' });
+  t.after(() => register.removeSingleMetric('app_orders_total'));
+  appMetric.inc(3);
   const { lines, base } = await runServing(t);
   assert.equal((await httpGet(`${base}/livez`)).status, 200);
   assert.equal((await httpGet(`${base}/readyz`)).status, 200);
@@ -55,8 +65,9 @@ test('run() serves the admin endpoints and logs structured events through pino',
   assert.match(metrics.body, /^lameduck_phase\{phase="serving"\} 1$/m);
   assert.match(metrics.body, /^lameduck_in_flight 0$/m);
   assert.match(metrics.body, /^# TYPE lameduck_forced_closes_total counter$/m);
+  assert.match(metrics.body, /^app_orders_total 3$/m);
   const changed = lines.find((l) => l.event === 'phase-changed' && l.to === 'serving');
-  assert.equal(changed?.msg, 'phase changed');
+  assert.equal(changed?.msg, 'phase changed from starting to serving');
   assert.equal(changed?.level, 30, 'pino numeric level for info');
 });
 
@@ -85,7 +96,10 @@ test('an admin port already taken: run() rejects with unavailable and logs it', 
   t.after(() => life.dispose());
   await assert.rejects(life.run({ exitProcess: false, env: {} }), (e: LameduckError) => {
     assert.equal(e.code, 'unavailable');
-    assert.match(e.message, new RegExp(`admin: cannot listen on 127.0.0.1:${port}: .*EADDRINUSE`));
+    assert.equal(
+      e.rawMessage,
+      `admin: cannot listen on 127.0.0.1:${port}: admin.port: ${port} is in use (EADDRINUSE) by another process (a second instance on this machine?): set admin.port to a free port, or to 0 to pick any free one (the admin-listening line says which)`,
+    );
     return true;
   });
   assert.equal(lines.find((l) => l.event === 'participant-failed')?.name, 'admin');
@@ -192,4 +206,48 @@ test('run() a second time rejects with invalid_state and sets up nothing', async
     return true;
   });
   assert.equal(process.listenerCount('SIGTERM'), handlers);
+});
+
+test('a lame-duck wait too short for a participant: run() refuses it as configuration, naming the env variable', {
+  timeout: TEST_TIMEOUT_MS,
+}, async () => {
+  // 9. The shortest wait comes from the environment here, so the message names the variable.
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({ logger, admin: false }).add({
+    name: 'registry',
+    start() {},
+    stop() {},
+    enterLameDuck() {},
+    lameDuckWorkLimit: { ms: 1000, option: 'callTimeoutMs' },
+  } as Participant);
+  await assert.rejects(
+    life.run({ exitProcess: false, env: { LAMEDUCK_MIN_LAME_DUCK_MS: '1000' } }),
+    (e: LameduckError) => {
+      assert.equal(e.code, 'invalid_config');
+      assert.match(
+        e.message,
+        /^\[invalid_config\] lifecycle: LAMEDUCK_MIN_LAME_DUCK_MS=1000 is not above participant 'registry's callTimeoutMs of 1000 ms/,
+      );
+      return true;
+    },
+  );
+  assert.equal(lines.filter((l) => l.event === 'config-invalid').length, 1);
+  assert.equal(life.phase.kind, 'created');
+});
+
+test('/lameduck/prestop from the admin server’s own address is accepted: the exec hook in the pod', async (t) => {
+  // 10. Bound to one address (the pod IP in a pod, LAMEDUCK_ADMIN_HOST), called from it.
+  const { logger, lines } = memoryPino();
+  const life = createLifecycle({
+    logger,
+    admin: { host: '127.0.0.5', port: 0 },
+    minLameDuckMs: 0,
+  });
+  t.after(() => life.dispose());
+  await life.run({ exitProcess: false, env: {} });
+  const port = Number(lines.find((l) => l.event === 'admin-listening')?.port);
+  const url = `http://127.0.0.5:${port}/lameduck/prestop`;
+  assert.equal((await httpGet(url, { localAddress: '127.0.0.6' })).status, 403);
+  assert.equal((await httpGet(url, { localAddress: '127.0.0.5' })).status, 200);
+  assert.equal((await life.done).trigger, 'prestop');
 });

@@ -5,7 +5,7 @@
  *    log names the forced request.
  * 2. A second SIGTERM during lame duck exits at once, with code 1.
  * 3. A preStop call then SIGTERM is one shutdown; a slow request still completes; exit 0.
- * 4. preStop called twice at once: both answered, one shutdown.
+ * 4. preStop called twice at once: both answered, one shutdown; it exits at the SIGTERM after.
  * 5. Bad configuration: the process logs a clear error and exits non-zero.
  * 6. /readyz turns 503 at SIGTERM (within 50 ms, of a 5 s lame duck).
  * 7. /lameduck/prestop from an address not allowed gets 403 and changes nothing; an allowed one
@@ -97,10 +97,13 @@ test('preStop delivered twice: both calls are answered after the wait, one shutd
     answers.map((a) => a.status),
     [200, 200],
   );
+  // The kubelet's SIGTERM follows the hook; the process waits for it once drained.
+  await service.waitForLine((l) => l.event === 'exit-deferred');
+  service.child.kill('SIGTERM');
   const exit = await service.exited;
   assert.equal(exit.code, 0);
   assert.equal(service.lines.filter((l) => l.event === 'shutdown-started').length, 1);
-  assert.equal(service.lines.filter((l) => l.event === 'trigger-joined').length, 1);
+  assert.equal(service.lines.filter((l) => l.event === 'trigger-joined').length, 2);
 });
 
 test('bad configuration: a clear error naming the variable, and a non-zero exit', async (t) => {
@@ -122,7 +125,7 @@ test('bad configuration: a clear error naming the variable, and a non-zero exit'
     ],
     [
       { LAMEDUCK_GRACE_PERIOD_SECONDS: '5', LAMEDUCK_MIN_LAME_DUCK_MS: '4000' },
-      /minLameDuckMs \(4000\) leaves no time to drain/,
+      /LAMEDUCK_MIN_LAME_DUCK_MS=4000 leaves no time to drain: .* budget of 3000 ms \(LAMEDUCK_GRACE_PERIOD_SECONDS=5 minus/,
     ],
     [
       { LAMEDUCK_PRESTOP_ALLOW: 'node-1' },
@@ -190,6 +193,8 @@ test('/lameduck/prestop from an address not allowed gets 403 and changes nothing
   assert.equal(service.lines.filter((l) => l.event === 'shutdown-started').length, 0);
   const accepted = await httpGet(`${base}/lameduck/prestop`, { localAddress: '127.0.0.3' });
   assert.equal(accepted.status, 200);
+  await service.waitForLine((l) => l.event === 'exit-deferred');
+  service.child.kill('SIGTERM');
   assert.equal((await service.exited).code, 0);
 });
 
@@ -206,6 +211,8 @@ test('`lameduck prestop` (the exec hook) waits for the lame-duck wait over loopb
     String(service.adminPort),
   ]);
   assert.match(stdout, /lame duck over/);
+  await service.waitForLine((l) => l.event === 'exit-deferred');
+  service.child.kill('SIGTERM');
   assert.equal((await service.exited).code, 0);
 });
 

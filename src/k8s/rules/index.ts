@@ -1,5 +1,6 @@
 /** Every lint rule, in the order the README's table explains them. */
 import type { LintRule } from '../lint-rule.js';
+import { adminProbePortRule } from './admin-probe-port.js';
 import { envReferenceMissingRule } from './env-reference-missing.js';
 import { livenessHairTriggerRule } from './liveness-hair-trigger.js';
 import { meshDrainRule } from './mesh-drain.js';
@@ -35,6 +36,7 @@ export const lintRules: readonly LintRule[] = [
   meshDrainRule,
   prestopHookRefusedRule,
   prestopHookPortRule,
+  adminProbePortRule,
   publishNotReadyAddressesRule,
   serviceTargetPortRule,
   envReferenceMissingRule,

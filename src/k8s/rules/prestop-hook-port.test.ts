@@ -47,7 +47,7 @@ test('a port name no container port declares, or LAMEDUCK_ADMIN_PORT elsewhere, 
   const [unknownName] = lint(hookPort('admn', namedAdmin)).findings;
   assert.match(
     unknownName?.message ?? '',
-    /names port 'admn', which no port of the container declares/,
+    /goes to port 'admn', which no port of the container declares/,
   );
   const moved = cleanLameduckManifest.replace(
     'value: "45"',
@@ -85,4 +85,42 @@ test('a host on the hook sends the call away from the pod: an error, fixed by re
     '      terminationGracePeriodSeconds: 45\n      hostNetwork: true\n',
   );
   assert.deepEqual(lint(hostNetwork).findings, []);
+});
+
+test('a fix to a declared, named admin port keeps the name', () => {
+  // Issue 15, item 6: the fix used to write the number over a name.
+  const { findings, manifests } = lint(hookPort('50051', namedAdmin));
+  assert.match(findings[0]?.message ?? '', /Send the hook to port admin\.$/);
+  const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+  assert.equal(fixed, hookPort('admin', namedAdmin));
+});
+
+const execHook = (args: string, env = '') =>
+  cleanLameduckManifest
+    .replace(
+      '              httpGet:\n                path: /lameduck/prestop\n                port: 9901\n',
+      `              exec:\n                command: ["node", "node_modules/lameduck/dist/cli/main.js", "prestop"${args}]\n`,
+    )
+    .replace('value: "45"', `value: "45"${env}`);
+const adminPort9000 = '\n            - name: LAMEDUCK_ADMIN_PORT\n              value: "9000"';
+
+test('the exec hook reads LAMEDUCK_ADMIN_PORT; a --port elsewhere is an error, fixed by dropping it', () => {
+  // Issue 15, item 11: the hook and the app both given LAMEDUCK_ADMIN_PORT agree without flags.
+  assert.deepEqual(lint(execHook('', adminPort9000)).findings, []);
+  assert.deepEqual(lint(execHook(', "--port", "9000"', adminPort9000)).findings, []);
+  for (const flag of [', "--port", "9901"', ', "--port=9901"']) {
+    const yaml = execHook(flag, adminPort9000);
+    const { findings, manifests } = lint(yaml);
+    assert.equal(findings.length, 1, flag);
+    assert.match(
+      findings[0]?.message ?? '',
+      /the exec preStop hook calls port 9901 \(--port\), but lameduck’s admin server listens on 9000/,
+    );
+    assert.equal(
+      findings[0]?.location.line,
+      yaml.split('\n').findIndex((l) => l.includes('"prestop"')) + 1,
+    );
+    const fixed = applyFixes(findings, manifests)['a.yaml'] ?? '';
+    assert.deepEqual(lint(fixed).findings, [], fixed);
+  }
 });

@@ -1,24 +1,32 @@
 /**
- * lameduck's httpGet preStop must reach lameduck's admin server. On another port the kubelet's
- * call is refused at once: the hook "fails" (only a FailedPreStopHook event says so), SIGTERM
- * follows straight away, and lame duck starts while callers still route to the pod. A port name
- * that no container port declares fails the same way.
+ * lameduck's preStop hook must reach lameduck's admin server. On another port the kubelet's call
+ * is refused at once: the hook "fails" (only a FailedPreStopHook event says so), SIGTERM follows
+ * straight away, and lame duck starts while callers still route to the pod. A port name that no
+ * container port declares fails the same way. The exec hook (`lameduck prestop`) reads
+ * `LAMEDUCK_ADMIN_PORT` as the app does; only a `--port` flag can send it elsewhere.
  */
+import { describePort, portReference, resolveContainerPort } from '../container-ports.js';
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { deleteInObject, setInObject } from '../manifest-edit.js';
 import { lameduckAdminPortIfKnown, preStopDelay } from '../shutdown-timing.js';
 import type { ContainerView, WorkloadView } from '../workload.js';
 
-/** `prestop-hook-port`: lameduck's httpGet preStop aimed at a port lameduck does not serve. */
+const consequence =
+  'the kubelet’s call fails at once, SIGTERM follows with no lame duck before it, and callers ' +
+  'still route to the pod.';
+
+/** `prestop-hook-port`: lameduck's preStop hook aimed at a port lameduck does not serve. */
 export const prestopHookPortRule: LintRule = {
   id: 'prestop-hook-port',
   severity: 'error',
   summary:
-    'the httpGet preStop to /lameduck/prestop is sent to a port (or host) lameduck does not serve',
+    'lameduck’s preStop hook (httpGet, or lameduck prestop --port) is sent to a port (or host) lameduck does not serve',
   check({ workload }) {
     return appContainers(workload).flatMap((container): RuleFinding[] => {
       const hook = container.preStop;
-      if (hook?.kind !== 'httpGet' || preStopDelay(hook).kind !== 'lameduck') return [];
+      if (preStopDelay(hook).kind !== 'lameduck') return [];
+      if (hook?.kind === 'exec') return execHookFindings(workload, container, hook.command);
+      if (hook?.kind !== 'httpGet') return [];
       const hookPath = [...container.path, 'lifecycle', 'preStop', 'httpGet'];
       if (hookSentElsewhere(workload, container)) {
         return [
@@ -38,29 +46,70 @@ export const prestopHookPortRule: LintRule = {
       }
       const adminPort = lameduckAdminPortIfKnown(container);
       if (adminPort === undefined) return [];
-      const target = resolvePort(container, hook.port);
+      const target = resolveContainerPort(container, hook.port);
       if (target.port === adminPort) return [];
-      const problem =
-        target.port === undefined
-          ? `names port '${String(hook.port)}', which no port of the container declares`
-          : `goes to port ${target.port}${target.name === undefined ? '' : ` ('${target.name}')`}`;
+      const port = portReference(container, adminPort);
       return [
         {
           message:
-            `container '${container.name}': the preStop hook ${problem}, but lameduck’s admin ` +
-            `server listens on ${adminPort}: the kubelet’s call fails at once, SIGTERM follows ` +
-            'with no lame duck before it, and callers still route to the pod. Send the hook to ' +
-            `port ${adminPort}.`,
+            `container '${container.name}': the preStop hook goes to ${describePort(target)}, ` +
+            `but lameduck’s admin server listens on ${adminPort}: ${consequence} Send the hook ` +
+            `to port ${port}.`,
           path: [...hookPath, 'port'],
           fix: {
-            description: `send the preStop hook to port ${adminPort}`,
-            apply: () => setInObject(workload.object, [...hookPath, 'port'], adminPort),
+            description: `send the preStop hook to port ${port}`,
+            apply: () => setInObject(workload.object, [...hookPath, 'port'], port),
           },
         },
       ];
     });
   },
 };
+
+/** The exec hook `lameduck prestop` given a `--port` other than the admin port. */
+function execHookFindings(
+  workload: WorkloadView,
+  container: ContainerView,
+  command: readonly string[],
+): RuleFinding[] {
+  const adminPort = lameduckAdminPortIfKnown(container);
+  const flag = portFlag(command);
+  if (adminPort === undefined || flag === undefined || flag.port === adminPort) return [];
+  const commandPath = [...container.path, 'lifecycle', 'preStop', 'exec', 'command'];
+  return [
+    {
+      message:
+        `container '${container.name}': the exec preStop hook calls port ${flag.text} ` +
+        `(--port), but lameduck’s admin server listens on ${adminPort}: ${consequence} Drop ` +
+        '--port: `lameduck prestop` reads LAMEDUCK_ADMIN_PORT from the container’s env, as the ' +
+        'app does.',
+      path: [...commandPath, flag.indexes[0] ?? 0],
+      fix: {
+        description: 'drop --port from the exec hook (it reads LAMEDUCK_ADMIN_PORT)',
+        // From the last index down, so that the first stays where it was.
+        apply: () => {
+          for (const index of [...flag.indexes].reverse()) {
+            deleteInObject(workload.object, [...commandPath, index]);
+          }
+        },
+      },
+    },
+  ];
+}
+
+/** The `--port N` (or `--port=N`) of a `lameduck prestop` command, with its argv indexes. */
+function portFlag(
+  command: readonly string[],
+): { port: number | undefined; text: string; indexes: number[] } | undefined {
+  for (const [index, argument] of command.entries()) {
+    const joined = /^--port=(.*)$/.exec(argument);
+    const text = joined?.[1] ?? (argument === '--port' ? command[index + 1] : undefined);
+    if (text === undefined) continue;
+    const port = /^\d+$/.test(text) ? Number(text) : undefined;
+    return { port, text, indexes: joined === null ? [index, index + 1] : [index] };
+  }
+  return undefined;
+}
 
 /**
  * Whether `container`'s httpGet preStop names a `host`, which sends it away from the pod (unless
@@ -71,16 +120,4 @@ export function hookSentElsewhere(workload: WorkloadView, container: ContainerVi
   return (
     hook?.kind === 'httpGet' && hook.host !== undefined && workload.podSpec.hostNetwork !== true
   );
-}
-
-/** The port number an httpGet `port` (a number or a container port's name) comes to. */
-function resolvePort(
-  container: ContainerView,
-  port: string | number | undefined,
-): { port: number | undefined; name?: string } {
-  if (typeof port === 'number') return { port };
-  if (port === undefined) return { port: undefined };
-  if (/^\d+$/.test(port)) return { port: Number(port) };
-  const declared = container.ports.find((candidate) => candidate.name === port);
-  return { port: declared?.containerPort, name: port };
 }

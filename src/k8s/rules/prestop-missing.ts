@@ -4,6 +4,7 @@
  * later, ingresses about 1 s, etcd registries as fast as their watchers) send to a process that
  * is already stopping.
  */
+import { portReference } from '../container-ports.js';
 import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
 import { setContainerFieldEnv, setInObject } from '../manifest-edit.js';
 import { hasSleepAction, lameduckAdminPort, lameduckPrestopPath } from '../shutdown-timing.js';
@@ -25,7 +26,7 @@ export const prestopMissingRule: LintRule = {
       if (container.preStop !== undefined) return [];
       const hookPath = [...container.path, 'lifecycle', 'preStop'];
       const lameduck = isLameduckContainer(container);
-      const port = lameduckAdminPort(container);
+      const port = portReference(container, lameduckAdminPort(container));
       const nativeSleep = hasSleepAction(settings.k8sVersion);
       const hook = lameduck
         ? { httpGet: { path: lameduckPrestopPath, port } }

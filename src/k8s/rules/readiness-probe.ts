@@ -4,6 +4,7 @@
  * pod deletion, so the EndpointSlice never marks it terminating) nothing takes it out of rotation
  * before its process is gone.
  */
+import { portReference } from '../container-ports.js';
 import { appContainers, type LintRule, type ManifestFix } from '../lint-rule.js';
 import { setInObject } from '../manifest-edit.js';
 import { appShutdown, lameduckAdminPort, preStopDelay } from '../shutdown-timing.js';
@@ -21,7 +22,7 @@ export function isLameduckContainer(container: ContainerView): boolean {
  */
 export function lameduckReadinessProbe(container: ContainerView): Record<string, unknown> {
   return {
-    httpGet: { path: '/readyz', port: lameduckAdminPort(container) },
+    httpGet: { path: '/readyz', port: portReference(container, lameduckAdminPort(container)) },
     periodSeconds: 2,
     failureThreshold: 1,
   };
@@ -33,7 +34,7 @@ export function setLameduckReadinessProbe(
   container: ContainerView,
 ): ManifestFix {
   return {
-    description: `add a readinessProbe on /readyz, port ${lameduckAdminPort(container)}`,
+    description: `add a readinessProbe on /readyz, port ${portReference(container, lameduckAdminPort(container))}`,
     apply: () =>
       setInObject(
         workload.object,

@@ -8,11 +8,13 @@
  * endpoints mean different things: `/readyz` is 503 while starting, waiting on a readiness gate
  * and draining, `/livez` stays OK until the process is stuck.
  */
-import { appContainers, type LintRule, type RuleFinding } from '../lint-rule.js';
-import { setInObject } from '../manifest-edit.js';
+import { portReference, resolveContainerPort } from '../container-ports.js';
+import { appContainers, type LintRule, type ManifestFix, type RuleFinding } from '../lint-rule.js';
+import { deleteInObject, setInObject, setScalarInObject } from '../manifest-edit.js';
 import { isRecord } from '../manifest-loader.js';
+import { lameduckAdminPort } from '../shutdown-timing.js';
 import type { ContainerView, ProbeView, WorkloadView } from '../workload.js';
-import { isLameduckContainer, setLameduckReadinessProbe } from './readiness-probe.js';
+import { isLameduckContainer } from './readiness-probe.js';
 
 /** `readiness-same-as-liveness`: one handler for readiness and liveness. */
 export const readinessSameAsLivenessRule: LintRule = {
@@ -71,22 +73,55 @@ function windowSeconds(probe: ProbeView): number {
 
 /**
  * Liveness on /readyz: point it at /livez. Otherwise readiness is the one on the wrong endpoint
- * (often /livez): give it lameduck's readiness probe.
+ * (often /livez): point it at /readyz on the admin port. Only the handler changes: the probe's
+ * period and thresholds are the user's, and a named port stays named.
  */
-function lameduckFix(workload: WorkloadView, container: ContainerView, liveness: ProbeView) {
-  const get = liveness.handler.httpGet;
-  if (isRecord(get) && get.path === '/readyz') {
+function lameduckFix(
+  workload: WorkloadView,
+  container: ContainerView,
+  liveness: ProbeView,
+): ManifestFix {
+  const livenessGet = liveness.handler.httpGet;
+  if (isRecord(livenessGet) && livenessGet.path === '/readyz') {
     return {
       description: 'probe /livez for liveness',
       apply: () =>
-        setInObject(
+        setScalarInObject(
           workload.object,
           [...container.path, 'livenessProbe', 'httpGet', 'path'],
           '/livez',
         ),
     };
   }
-  return setLameduckReadinessProbe(workload, container);
+  const probePath = [...container.path, 'readinessProbe'];
+  const adminPort = lameduckAdminPort(container);
+  const readinessGet = container.readinessProbe?.handler.httpGet;
+  if (!isRecord(readinessGet)) {
+    // Another kind of handler (tcpSocket, exec): replace it, and only it, with lameduck's.
+    return {
+      description: 'probe /readyz for readiness',
+      apply: () => {
+        for (const kind of Object.keys(container.readinessProbe?.handler ?? {})) {
+          deleteInObject(workload.object, [...probePath, kind]);
+        }
+        setInObject(workload.object, [...probePath, 'httpGet'], {
+          path: '/readyz',
+          port: portReference(container, adminPort),
+        });
+      },
+    };
+  }
+  const onAdminPort = resolveContainerPort(container, readinessGet.port).port === adminPort;
+  return {
+    description: 'probe /readyz for readiness',
+    apply: () => {
+      setScalarInObject(workload.object, [...probePath, 'httpGet', 'path'], '/readyz');
+      if (!onAdminPort) {
+        const port = portReference(container, adminPort);
+        setScalarInObject(workload.object, [...probePath, 'httpGet', 'port'], port);
+      }
+    },
+  };
 }
 
 /**
@@ -100,8 +135,8 @@ function withPortNumbers(
   return Object.fromEntries(
     Object.entries(handler).map(([kind, action]) => {
       if (!isRecord(action) || typeof action.port !== 'string') return [kind, action];
-      const declared = container.ports.find((port) => port.name === action.port);
-      return [kind, declared === undefined ? action : { ...action, port: declared.containerPort }];
+      const declared = resolveContainerPort(container, action.port).port;
+      return [kind, declared === undefined ? action : { ...action, port: declared }];
     }),
   );
 }
