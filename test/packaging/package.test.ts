@@ -5,7 +5,8 @@
  * dependencies are linked from this repository's node_modules.
  *
  * 1. The tarball holds LICENSE, README.md, package.json, and exactly the compiled modules that an
- *    export or the bin reaches (no test harness: dist/etcd, dist/drill), with their declarations
+ *    export or the bin reaches (the bin's `lameduck drill` reaches dist/drill and dist/etcd, its
+ *    local etcd; it loads them only when run), with their declarations
  *    (every one an export's types reach among them) and source maps that carry their sources.
  * 2. With only the dependencies (an HTTP-only app), `lameduck` and `lameduck/http` load, the CLI
  *    runs, and `lameduck/grpc` and `lameduck/etcd` fail naming the peer to install.
@@ -121,7 +122,7 @@ test('the package: exactly what the exports and the bin reach, with LICENSE, typ
     [],
     'reached by an export or the bin but not shipped (add it to "files")',
   );
-  assert.ok(!shipped.some((file) => /\.test\.|^dist\/(etcd|drill)\//.test(file)));
+  assert.ok(!shipped.some((file) => /\.test\./.test(file)), 'a test file shipped');
   for (const js of shipped.filter((file) => file.endsWith('.js'))) {
     assert.ok(shipped.includes(`${js}.map`), `${js} has a map`);
     const map = JSON.parse(await readFile(path.join(root, `${js}.map`), 'utf8')) as {
@@ -166,11 +167,29 @@ test('the package: exactly what the exports and the bin reach, with LICENSE, typ
     path.join(repo, 'examples/k8s/passport.yaml'),
   ]);
   assert.match(lint.stdout, /^1 workload\(s\) checked: 0 error\(s\)/);
-  // An HTTP-only app pays for none of gRPC's or etcd's packages.
+  // The drill loads its packages when run: without them, it says which to install.
+  assert.match((await run(process.execPath, [bin, 'drill', '--help'])).stdout, /--run <command>/);
+  const drill = await run(process.execPath, [
+    bin,
+    'drill',
+    'x.yaml',
+    '--run',
+    'x',
+    '--http',
+    'GET /',
+  ]).catch((error: { code: number; stderr: string }) => error);
+  assert.equal((drill as { code: number }).code, 2);
+  assert.match(
+    (drill as { stderr: string }).stderr,
+    /lameduck drill needs @grpc\/grpc-js, @grpc\/proto-loader and etcd3/,
+  );
+  // An HTTP-only app pays for none of gRPC's or etcd's packages (uPlot, 50 kB, draws the
+  // drill's report).
   assert.deepEqual(Object.keys(manifest.dependencies).sort(), [
     'cockatiel',
     'commander',
     'prom-client',
+    'uplot',
     'yaml',
   ]);
   for (const [name, range] of Object.entries(manifest.peerDependencies)) {
