@@ -9,6 +9,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Benchmark } from './benchmark.js';
 import { benchmark as deadServerDetection } from './dead-server-detection.js';
+import { benchmark as demoFigures } from './demo-figures.js';
 import { benchmark as drillCost } from './drill-cost.js';
 import { benchmark as etcdPropagation } from './etcd-propagation.js';
 import { benchmark as grpcOverhead } from './grpc-overhead.js';
@@ -28,6 +29,7 @@ const benchmarks: readonly Benchmark[] = [
   deadServerDetection,
   lintManifests,
   drillCost,
+  demoFigures,
 ];
 
 // A benchmark that ignores its aborted signal must not hang `make bench`: past its bound plus

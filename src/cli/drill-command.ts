@@ -109,6 +109,10 @@ export function createDrillCommand(): Command {
       positiveInteger,
       900,
     )
+    .option(
+      '--netns',
+      'each pod in a network namespace of its own (root): services may bind 0.0.0.0',
+    )
     .option('--json <file>', 'write the results as JSON')
     .option('--report <file>', 'write the results as a self-contained HTML report')
     .action(async (manifests: string[], flags: DrillCliOptions) => {

@@ -47,6 +47,7 @@ export interface DrillCliOptions {
   scenarioTimeoutSeconds: number;
   json?: string;
   report?: string;
+  netns?: boolean;
 }
 
 /** A run's options, but for what the CLI adds as it runs (its signal and progress line). */
@@ -158,6 +159,7 @@ export function parseDrillOptions(
       },
       etcdEndpoints,
       envOverrides,
+      netns: flags.netns === true,
       processEnv,
       beforeMs: flags.beforeSeconds * 1000,
       afterMs: flags.afterSeconds * 1000,

@@ -67,6 +67,7 @@ async function startPod(
     nodeAddress,
     container,
     command: { command: process.execPath, args: [service], shellIsPid1: false },
+    execPrefix: [],
     env: { ...process.env, POD_IP: podAddress, PORT: '8080', ...options.env } as Record<
       string,
       string

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { WebSocket } from 'undici';
 import { Echo, type SayReply } from '../../examples/grpc/echo-service.js';
 import { findFreePorts, startLocalEtcd } from '../../src/etcd/index.js';
 import { type ChildService, startChildService } from '../helpers/child-service.js';
@@ -112,6 +113,30 @@ for (const [file, body, participants] of httpExamples) {
     await assertDrains(service, participants);
   });
 }
+
+test('examples/websocket.ts echoes over a WebSocket, and closes it with 1001 at the drain', async (t) => {
+  // 2b. A WebSocket through undici's client: the drain signal closes it, the process exits 0.
+  const [port = 0] = await findFreePorts(1);
+  const service = await startExample(t, 'examples/websocket.ts', { PORT: String(port) });
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
+  t.after(() => socket.close());
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true });
+    socket.addEventListener('error', reject, { once: true });
+  });
+  const echoed = new Promise<string>((resolve) =>
+    socket.addEventListener('message', (event) => resolve(String(event.data)), { once: true }),
+  );
+  socket.send('ping');
+  assert.equal(await echoed, 'ping');
+  const closed = new Promise<number>((resolve) =>
+    socket.addEventListener('close', (event) => resolve(event.code), { once: true }),
+  );
+  await Promise.all([
+    assertDrains(service, ['http']),
+    closed.then((code) => assert.equal(code, 1001)),
+  ]);
+});
 
 test('examples/grpc/server.ts answers, and ends its Watch stream with OK at the drain', async (t) => {
   // 3.

@@ -14,10 +14,11 @@ import { createPropagationQueue, type PropagationRange } from '../model/propagat
 import type { Random } from '../model/random.js';
 import type { AddressBlock } from './addresses.js';
 import type { DrillRecorder } from './drill-recorder.js';
+import type { NetnsNetworks, PodNetwork } from './netns.js';
 import { createPodRuntime, type PodRuntime } from './pod-runtime.js';
 import type { Reaper } from './reaper.js';
 import type { ContainerCommand } from './run-line.js';
-import type { ServiceProxy } from './service-proxy.js';
+import { type ServiceProxy, startServiceProxy } from './service-proxy.js';
 
 /** Options of {@link startDrillCluster}. */
 export interface DrillClusterOptions {
@@ -33,8 +34,12 @@ export interface DrillClusterOptions {
   notReadyTolerationMs: number;
   /** The Service's proxy, if the Service path is drilled. */
   proxy: ServiceProxy | undefined;
-  /** Env every pod gets besides the manifest's (the drill's etcd, the process env). */
+  /** Env every pod gets besides the manifest's (the process env). */
   baseEnv: Readonly<Record<string, string>>;
+  /** The drill's etcd, given to pods as `ETCD_ENDPOINTS`, if the etcd path is drilled. */
+  etcdEndpoints: readonly string[] | undefined;
+  /** With `--netns`: each pod in a network namespace of its own. */
+  networks: NetnsNetworks | undefined;
   /** `--env` values. */
   envOverrides: Readonly<Record<string, string>>;
   /** Aborts the start (Ctrl-C). */
@@ -78,6 +83,7 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
     random: options.random,
   });
   const pods = new Map<string, PodRuntime>();
+  const networks = new Map<string, PodNetwork>();
   const podAddresses = new Map<string, string>();
   const deadNodes = new Set<string>();
   const hungNodes = new Set<string>();
@@ -151,16 +157,58 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
     );
   };
 
-  const startPod = (pod: ModelPod): void => {
+  // With --netns, pods reach the drill's etcd through a forwarder on their node's address.
+  const etcdForwarders = new Map<number, Promise<ServiceProxy>>();
+  const etcdFor = async (index: number, nodeAddress: string): Promise<string[] | undefined> => {
+    const endpoints = options.etcdEndpoints;
+    if (endpoints === undefined || options.networks === undefined) return endpoints?.slice();
+    let forwarder = etcdForwarders.get(index);
+    if (forwarder === undefined) {
+      const backends = endpoints.map((url) => {
+        const { hostname, port } = new URL(url);
+        return { host: hostname, port: Number(port) };
+      });
+      forwarder = startServiceProxy(backends, nodeAddress);
+      etcdForwarders.set(index, forwarder);
+    }
+    return [`http://${nodeAddress}:${(await forwarder).port}`];
+  };
+  const networkOf = async (node: string) => {
+    const index = nodeIndex(node);
+    if (options.networks === undefined) {
+      const nodeAddress = addresses.nodeAddress(index);
+      return {
+        podAddress: addresses.podAddress(index),
+        nodeAddress,
+        network: undefined,
+        etcdEndpoints: await etcdFor(index, nodeAddress),
+      };
+    }
+    const network = await options.networks.createPod(index);
+    options.reaper.watchNetwork(`netns ${network.namespace}`);
+    return {
+      podAddress: network.podAddress,
+      nodeAddress: network.nodeAddress,
+      network,
+      etcdEndpoints: await etcdFor(index, network.nodeAddress),
+    };
+  };
+
+  const startPod = async (pod: ModelPod): Promise<void> => {
     const node = pod.node as string;
-    const podAddress = addresses.podAddress(nodeIndex(node));
+    const { podAddress, nodeAddress, network, etcdEndpoints } = await networkOf(node);
+    if (closed) {
+      await network?.remove();
+      return;
+    }
+    if (network !== undefined) networks.set(pod.name, network);
     podAddresses.set(pod.name, podAddress);
     recorder.podAddress(pod.name, podAddress);
     const fields: PodFields = {
       name: pod.name,
       namespace: spec.namespace,
       podIp: podAddress,
-      hostIp: addresses.nodeAddress(nodeIndex(node)),
+      hostIp: nodeAddress,
       nodeName: node,
       labels: pod.labels,
     };
@@ -175,9 +223,22 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
       podAddress,
       nodeAddress: fields.hostIp,
       container: spec.container,
-      command: options.command,
+      command:
+        network === undefined
+          ? options.command
+          : {
+              ...options.command,
+              command: network.execPrefix[0] as string,
+              args: [
+                ...network.execPrefix.slice(1),
+                options.command.command,
+                ...options.command.args,
+              ],
+            },
+      execPrefix: network?.execPrefix ?? [],
       env: {
         ...options.baseEnv,
+        ...(etcdEndpoints === undefined ? {} : { ETCD_ENDPOINTS: etcdEndpoints.join(',') }),
         ...manifestEnv.value,
         // What the downward API and the kubelet give (as the issue's contract promises).
         POD_NAME: pod.name,
@@ -193,7 +254,11 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
         started: () => onNode(node, () => report(() => model.podStarted(pod.name, now()))),
         readiness: (ready) =>
           onNode(node, () => report(() => model.podReadiness(pod.name, ready, now()))),
-        gone: () => onNode(node, () => report(() => model.podGone(pod.name, now()))),
+        gone: () =>
+          onNode(node, () => {
+            report(() => model.podGone(pod.name, now()));
+            void network?.remove();
+          }),
         event: (kind, detail) => {
           recorder.podEvent(now(), pod.name, node, kind, detail);
           if (starting && kind === 'restarting') {
@@ -248,7 +313,12 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
     for (const action of model.reconcile(t)) {
       const { pod } = action;
       if (action.kind === 'start') {
-        onNode(pod.node, () => startPod(pod));
+        onNode(pod.node, () => {
+          startPod(pod).catch((error: unknown) => {
+            startFailure ??= LameduckError.from(error, 'unavailable');
+            changed();
+          });
+        });
       } else {
         recorder.podEvent(t, pod.name, pod.node ?? '', 'deleted', pod.deletionReason);
         onNode(pod.node, () => void pods.get(pod.name)?.terminate());
@@ -351,7 +421,12 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
     },
     crashNode(node) {
       deadNodes.add(node);
-      for (const pod of model.pods) if (pod.node === node) pods.get(pod.name)?.crash();
+      for (const pod of model.pods) {
+        if (pod.node !== node) continue;
+        pods.get(pod.name)?.crash();
+        // With its own network, a dead machine's address goes silent instead of refusing.
+        void networks.get(pod.name)?.blackhole();
+      }
       model.nodeSilent(node, now());
       recorder.nodeEvent(now(), node, 'crashed');
       reconcile();
@@ -383,6 +458,7 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
         return pod.container?.exited;
       });
       await Promise.all(exits);
+      for (const forwarder of etcdForwarders.values()) await (await forwarder).close();
     },
   };
 }

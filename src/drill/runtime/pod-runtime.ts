@@ -75,6 +75,8 @@ export interface PodRuntimeOptions {
   nodeAddress: string;
   container: ContainerSpec;
   command: ContainerCommand;
+  /** What runs exec probes and hooks inside the pod (`ip netns exec NAME` with --netns). */
+  execPrefix: readonly string[];
   env: Readonly<Record<string, string>>;
   terminationGracePeriodSeconds: number;
   reaper: Reaper;

@@ -17,6 +17,8 @@ export interface ProbeTarget {
   nodeAddress: string;
   /** The container's env, for exec handlers (they run inside the container). */
   env: Readonly<Record<string, string>>;
+  /** Runs exec handlers inside the pod's network namespace, with --netns. */
+  execPrefix?: readonly string[];
 }
 
 /** A probe's verdict; `detail` says why it failed. */
@@ -42,7 +44,7 @@ export function runProbe(
     case 'grpc':
       return grpcHealth(handler, target, timeoutMs);
     case 'exec':
-      return exec(handler.command, target, timeoutMs);
+      return exec([...(target.execPrefix ?? []), ...handler.command], target, timeoutMs);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The reaper: one small process per drill that SIGKILLs the pods' process groups if the drill
- * itself dies without cleaning up (SIGKILL, a crash), so no pod outlives its drill. It holds the
+ * The reaper: one small process per drill that SIGKILLs the pods' process groups (and, with
+ * --netns, removes their namespaces) if the drill itself dies without cleaning up (SIGKILL, a
+ * crash), so no pod outlives its drill. It holds the
  * read end of a pipe whose only writer is the drill; the kernel closes it when the drill dies for
  * any reason. Plain CommonJS run with `node -e`: it needs no loader and works from `src/` and
  * `dist/` alike. The `process.on` calls run in the reaper, never in the drill.
@@ -8,7 +9,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
 const reaperSource = `'use strict';
+const { execFileSync } = require('node:child_process');
 const groups = new Set();
+const networks = new Set();
 let buffered = '';
 for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(name, () => {});
 process.stdin.setEncoding('utf8');
@@ -17,12 +20,18 @@ process.stdin.on('data', (chunk) => {
   const lines = buffered.split('\\n');
   buffered = lines.pop();
   for (const line of lines) {
-    const pgid = Number(line.slice(1));
-    if (line[0] === '+') groups.add(pgid); else groups.delete(pgid);
+    if (line[0] === '!') networks.add(line.slice(1));
+    else if (line[0] === '?') networks.delete(line.slice(1));
+    else if (line[0] === '+') groups.add(Number(line.slice(1)));
+    else groups.delete(Number(line.slice(1)));
   }
 });
 const reap = () => {
   for (const pgid of groups) { try { process.kill(-pgid, 'SIGKILL'); } catch {} }
+  for (const entry of networks) {
+    const [kind, name] = entry.split(' ');
+    try { execFileSync('ip', kind === 'netns' ? ['netns', 'del', name] : ['link', 'del', name]); } catch {}
+  }
   process.exit(0);
 };
 process.stdin.on('end', reap);
@@ -35,6 +44,8 @@ export interface Reaper {
   watch(pgid: number): void;
   /** The group is gone; forget it. */
   forget(pgid: number): void;
+  /** Remove this network (`netns NAME` or `link NAME`) if the drill dies. */
+  watchNetwork(entry: string): void;
   /** Stops the reaper (after the drill killed every group itself). */
   close(): Promise<void>;
 }
@@ -52,6 +63,7 @@ export function startReaper(): Reaper {
   return {
     watch: (pgid) => send(`+${pgid}`),
     forget: (pgid) => send(`-${pgid}`),
+    watchNetwork: (entry) => send(`!${entry}`),
     async close() {
       child.stdin?.end();
       await exited;

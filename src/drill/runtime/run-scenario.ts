@@ -18,6 +18,7 @@ import { abortableDelay } from './abortable-delay.js';
 import { reserveAddressBlock } from './addresses.js';
 import { startDrillCluster } from './drill-cluster.js';
 import { createDrillRecorder, type DrillRecording, type TrafficPath } from './drill-recorder.js';
+import { checkNetnsSupport, createNetnsNetworks, type NetnsNetworks } from './netns.js';
 import { startReaper } from './reaper.js';
 import type { ContainerCommand } from './run-line.js';
 import { playEvent, type ScenarioName } from './scenario-events.js';
@@ -47,6 +48,8 @@ export interface DrillRunOptions {
   /** The user's etcd; a local one is started per scenario when absent. */
   etcdEndpoints: string[] | undefined;
   envOverrides: Readonly<Record<string, string>>;
+  /** Each pod in a network namespace of its own (root and iproute2). */
+  netns: boolean;
   /** Env of the drill's own process, which pods inherit (PATH, HOME…). */
   processEnv: Readonly<Record<string, string | undefined>>;
   /** The load runs this long before the event, and this long after the cluster settled. */
@@ -105,7 +108,13 @@ export async function runScenario(
     const baseEnv: Record<string, string> = {};
     for (const [key, value] of Object.entries(options.processEnv))
       if (value !== undefined) baseEnv[key] = value;
-    if (etcdEndpoints !== undefined) baseEnv.ETCD_ENDPOINTS = etcdEndpoints.join(',');
+    let networks: NetnsNetworks | undefined;
+    if (options.netns) {
+      await checkNetnsSupport();
+      const made = createNetnsNetworks(addresses.block);
+      cleanups.push(() => made.removeAll());
+      networks = made;
+    }
     const cluster = startDrillCluster({
       spec,
       command: options.command,
@@ -119,6 +128,8 @@ export async function runScenario(
       notReadyTolerationMs: options.notReadyTolerationMs,
       proxy,
       baseEnv,
+      etcdEndpoints: options.paths.includes('etcd') ? etcdEndpoints : undefined,
+      networks,
       envOverrides: options.envOverrides,
       signal,
     });

@@ -1,0 +1,141 @@
+/**
+ * `--netns`: each pod in a network namespace of its own, made by the drill (root and iproute2),
+ * so that a service binding 0.0.0.0 runs unchanged and a pod's loopback is its own. Addresses
+ * come from the benchmarking range 198.18.0.0/15 (RFC 2544, never routed): node N of block B is
+ * `198.19.B.N` (on a dummy interface in the host's namespace, where probes, hooks and the
+ * Service's proxy come from), its pods `198.18.B.(N*32+M)`. A veth pair joins each pod to the
+ * host; a lost node's links are set down, so callers get silence, as from a dead machine, not a
+ * refusal. Nothing is routed anywhere else.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { LameduckError } from '../../errors/lameduck-error.js';
+
+const run = promisify(execFile);
+
+/** One pod's network. */
+export interface PodNetwork {
+  readonly namespace: string;
+  readonly podAddress: string;
+  readonly nodeAddress: string;
+  /** What runs a command inside the namespace: `ip netns exec NAME`. */
+  readonly execPrefix: readonly string[];
+  /** Sets the pod's link down: packets to it vanish (a machine that died). */
+  blackhole(): Promise<void>;
+  /** Removes the namespace and its link. */
+  remove(): Promise<void>;
+}
+
+/** The drill's networks, for one address block. */
+export interface NetnsNetworks {
+  nodeAddress(node: number): string;
+  /** Makes a pod's namespace on `node` (the node's dummy interface on first use). */
+  createPod(node: number): Promise<PodNetwork>;
+  /** Every namespace and interface this drill made, for the reaper. */
+  readonly names: ReadonlySet<string>;
+  /** Removes everything made. */
+  removeAll(): Promise<void>;
+}
+
+const ip = async (...args: string[]): Promise<void> => {
+  try {
+    await run('ip', args, { timeout: 10_000 });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim() ?? '';
+    throw new LameduckError(
+      'unavailable',
+      `drill --netns: ip ${args.join(' ')} failed: ${stderr || (error as Error).message}`,
+    );
+  }
+};
+
+/** Checks that network namespaces can be made here: root and `ip`. */
+export async function checkNetnsSupport(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new LameduckError(
+      'invalid_config',
+      'drill: --netns needs root (it makes network namespaces and links)',
+    );
+  }
+  try {
+    await run('ip', ['-V'], { timeout: 5000 });
+  } catch {
+    throw new LameduckError(
+      'invalid_config',
+      'drill: --netns needs iproute2 (`ip`): apt-get install iproute2',
+    );
+  }
+}
+
+/** The networks of address block `block` (16 to 250). */
+export function createNetnsNetworks(block: number): NetnsNetworks {
+  const names = new Set<string>();
+  const dummies = new Map<number, Promise<void>>();
+  const nextHost = new Map<number, number>();
+  let serial = 0;
+  const nodeAddress = (node: number) => `198.19.${block}.${node}`;
+
+  const dummyFor = (node: number): Promise<void> => {
+    let made = dummies.get(node);
+    if (made === undefined) {
+      const name = `ldn${block}x${node}`;
+      names.add(`link ${name}`);
+      made = (async () => {
+        await ip('link', 'add', name, 'type', 'dummy');
+        await ip('addr', 'add', `${nodeAddress(node)}/32`, 'dev', name);
+        await ip('link', 'set', name, 'up');
+      })();
+      dummies.set(node, made);
+    }
+    return made;
+  };
+
+  return {
+    nodeAddress,
+    names,
+    async createPod(node) {
+      await dummyFor(node);
+      const host = nextHost.get(node) ?? 2;
+      if (host > 31)
+        throw new LameduckError(
+          'unavailable',
+          `drill --netns: node ${node} ran out of pod addresses (30)`,
+        );
+      nextHost.set(node, host + 1);
+      serial += 1;
+      const podAddress = `198.18.${block}.${node * 32 + host}`;
+      const namespace = `ld${block}p${serial}`;
+      const hostLink = `ld${block}v${serial}`;
+      names.add(`netns ${namespace}`);
+      await ip('netns', 'add', namespace);
+      await ip('link', 'add', hostLink, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', namespace);
+      await ip('link', 'set', hostLink, 'up');
+      await ip('route', 'add', `${podAddress}/32`, 'dev', hostLink, 'src', nodeAddress(node));
+      await ip('-n', namespace, 'link', 'set', 'lo', 'up');
+      await ip('-n', namespace, 'addr', 'add', `${podAddress}/32`, 'dev', 'eth0');
+      await ip('-n', namespace, 'link', 'set', 'eth0', 'up');
+      await ip('-n', namespace, 'route', 'add', `${nodeAddress(node)}/32`, 'dev', 'eth0');
+      await ip('-n', namespace, 'route', 'add', 'default', 'via', nodeAddress(node), 'dev', 'eth0');
+      return {
+        namespace,
+        podAddress,
+        nodeAddress: nodeAddress(node),
+        execPrefix: ['ip', 'netns', 'exec', namespace],
+        blackhole: () => ip('link', 'set', hostLink, 'down'),
+        async remove() {
+          // Removing the namespace removes the pair of links with it.
+          await ip('netns', 'del', namespace).catch(() => {});
+          names.delete(`netns ${namespace}`);
+        },
+      };
+    },
+    async removeAll() {
+      for (const entry of [...names]) {
+        const [kind, name] = entry.split(' ') as [string, string];
+        if (kind === 'netns') await ip('netns', 'del', name).catch(() => {});
+        else await ip('link', 'del', name).catch(() => {});
+        names.delete(entry);
+      }
+    },
+  };
+}
