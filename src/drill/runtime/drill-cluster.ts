@@ -185,7 +185,7 @@ export function startDrillCluster(options: DrillClusterOptions): DrillCluster {
       };
     }
     const network = await options.networks.createPod(index);
-    options.reaper.watchNetwork(`netns ${network.namespace}`);
+    for (const entry of options.networks.names) options.reaper.watchNetwork(entry);
     return {
       podAddress: network.podAddress,
       nodeAddress: network.nodeAddress,

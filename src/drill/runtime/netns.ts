@@ -2,10 +2,10 @@
  * `--netns`: each pod in a network namespace of its own, made by the drill (root and iproute2),
  * so that a service binding 0.0.0.0 runs unchanged and a pod's loopback is its own. Addresses
  * come from the benchmarking range 198.18.0.0/15 (RFC 2544, never routed): node N of block B is
- * `198.19.B.N` (on a dummy interface in the host's namespace, where probes, hooks and the
- * Service's proxy come from), its pods `198.18.B.(N*32+M)`. A veth pair joins each pod to the
- * host; a lost node's links are set down, so callers get silence, as from a dead machine, not a
- * refusal. Nothing is routed anywhere else.
+ * `198.19.B.N` (on the host's loopback interface, where probes, hooks and the Service's proxy
+ * come from), its pods `198.18.B.(N*32+M)`. A veth pair joins each pod to the
+ * host; a lost node's pods get blackhole routes, so callers get silence, as from a dead machine,
+ * not a refusal. The block's ranges are blackholed too: nothing is routed anywhere else.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -29,7 +29,7 @@ export interface PodNetwork {
 /** The drill's networks, for one address block. */
 export interface NetnsNetworks {
   nodeAddress(node: number): string;
-  /** Makes a pod's namespace on `node` (the node's dummy interface on first use). */
+  /** Makes a pod's namespace on `node` (the node's address on first use). */
   createPod(node: number): Promise<PodNetwork>;
   /** Every namespace and interface this drill made, for the reaper. */
   readonly names: ReadonlySet<string>;
@@ -70,22 +70,30 @@ export async function checkNetnsSupport(): Promise<void> {
 /** The networks of address block `block` (16 to 250). */
 export function createNetnsNetworks(block: number): NetnsNetworks {
   const names = new Set<string>();
-  const dummies = new Map<number, Promise<void>>();
+  const nodeAddresses = new Map<number, Promise<void>>();
   const nextHost = new Map<number, number>();
   let serial = 0;
   const nodeAddress = (node: number) => `198.19.${block}.${node}`;
 
-  const dummyFor = (node: number): Promise<void> => {
-    let made = dummies.get(node);
+  // The node's address sits on the host's loopback (no dummy interface needed, which some
+  // kernels lack): local, so the pods' veths answer ARP for it and probes can bind it.
+  // Every address of the block that no pod holds is dropped here, never routed elsewhere.
+  let blockRoutes: Promise<void> | undefined;
+  const blackholeBlock = (): Promise<void> => {
+    blockRoutes ??= (async () => {
+      for (const range of [`198.18.${block}.0/24`, `198.19.${block}.0/24`]) {
+        names.add(`route ${range}`);
+        await ip('route', 'add', 'blackhole', range);
+      }
+    })();
+    return blockRoutes;
+  };
+  const nodeAddressFor = (node: number): Promise<void> => {
+    let made = nodeAddresses.get(node);
     if (made === undefined) {
-      const name = `ldn${block}x${node}`;
-      names.add(`link ${name}`);
-      made = (async () => {
-        await ip('link', 'add', name, 'type', 'dummy');
-        await ip('addr', 'add', `${nodeAddress(node)}/32`, 'dev', name);
-        await ip('link', 'set', name, 'up');
-      })();
-      dummies.set(node, made);
+      names.add(`addr ${nodeAddress(node)}/32`);
+      made = ip('addr', 'add', `${nodeAddress(node)}/32`, 'dev', 'lo');
+      nodeAddresses.set(node, made);
     }
     return made;
   };
@@ -94,7 +102,8 @@ export function createNetnsNetworks(block: number): NetnsNetworks {
     nodeAddress,
     names,
     async createPod(node) {
-      await dummyFor(node);
+      await blackholeBlock();
+      await nodeAddressFor(node);
       const host = nextHost.get(node) ?? 2;
       if (host > 31)
         throw new LameduckError(
@@ -121,7 +130,12 @@ export function createNetnsNetworks(block: number): NetnsNetworks {
         podAddress,
         nodeAddress: nodeAddress(node),
         execPrefix: ['ip', 'netns', 'exec', namespace],
-        blackhole: () => ip('link', 'set', hostLink, 'down'),
+        // A blackhole route, not a link set down: with the link down the kernel would fall back
+        // to the default route, and the pod's traffic would leave the machine.
+        blackhole: () => {
+          names.add(`route ${podAddress}/32`);
+          return ip('route', 'replace', 'blackhole', `${podAddress}/32`);
+        },
         async remove() {
           // Removing the namespace removes the pair of links with it.
           await ip('netns', 'del', namespace).catch(() => {});
@@ -133,7 +147,8 @@ export function createNetnsNetworks(block: number): NetnsNetworks {
       for (const entry of [...names]) {
         const [kind, name] = entry.split(' ') as [string, string];
         if (kind === 'netns') await ip('netns', 'del', name).catch(() => {});
-        else await ip('link', 'del', name).catch(() => {});
+        else if (kind === 'route') await ip('route', 'del', 'blackhole', name).catch(() => {});
+        else await ip('addr', 'del', name, 'dev', 'lo').catch(() => {});
         names.delete(entry);
       }
     },

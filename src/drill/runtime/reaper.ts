@@ -30,7 +30,8 @@ const reap = () => {
   for (const pgid of groups) { try { process.kill(-pgid, 'SIGKILL'); } catch {} }
   for (const entry of networks) {
     const [kind, name] = entry.split(' ');
-    try { execFileSync('ip', kind === 'netns' ? ['netns', 'del', name] : ['link', 'del', name]); } catch {}
+    const args = kind === 'netns' ? ['netns', 'del', name] : kind === 'route' ? ['route', 'del', 'blackhole', name] : ['addr', 'del', name, 'dev', 'lo'];
+    try { execFileSync('ip', args, { stdio: 'ignore' }); } catch {}
   }
   process.exit(0);
 };
@@ -44,7 +45,7 @@ export interface Reaper {
   watch(pgid: number): void;
   /** The group is gone; forget it. */
   forget(pgid: number): void;
-  /** Remove this network (`netns NAME` or `link NAME`) if the drill dies. */
+  /** Remove this network (`netns NAME`, `route CIDR`, `addr CIDR` on loopback) if the drill dies. */
   watchNetwork(entry: string): void;
   /** Stops the reaper (after the drill killed every group itself). */
   close(): Promise<void>;
