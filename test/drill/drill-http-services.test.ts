@@ -16,7 +16,7 @@ const httpServices = [
 
 for (const { language, run } of httpServices) {
   test(`${language}: a service that dies at SIGTERM loses requests in a rolling update; a graceful one none`, {
-    timeout: drillTimeoutMs * 2,
+    timeout: drillTimeoutMs + 20_000,
   }, async (t) => {
     // 1. 200 requests/s taking 50 ms each: about ten in flight when a pod dies.
     const common = [

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { drill, drillTimeoutMs, fixture, quickNodes } from '../helpers/drill-run.js';
 
 test('--netns: pods in namespaces of their own bind 0.0.0.0 on one port; nothing is left after', {
-  timeout: drillTimeoutMs,
+  timeout: drillTimeoutMs + 20_000,
 }, async (t) => {
   // 4. Three pods of a service that binds 0.0.0.0:8080, each in its own network namespace.
   const before = await networkState();
