@@ -1,10 +1,11 @@
 /**
- * Child processes for the benchmarks: a Node script run with tsx, its JSON log lines, its exit,
- * and a guarantee that it does not outlive the bench process.
+ * Child processes for the benchmarks: a fixture run compiled (see `compiled-fixtures.ts`), its
+ * JSON log lines, its exit, and a guarantee that it does not outlive the bench process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { compiledScript } from './compiled-fixtures.js';
 
 /** One JSON line printed by a child. */
 export type LogLine = Record<string, unknown>;
@@ -20,7 +21,7 @@ export interface ChildExit {
 export interface BenchChildOptions {
   /** Names the child in errors. */
   name: string;
-  /** Absolute path of the TypeScript entry point. */
+  /** Absolute path of the TypeScript entry point; its compiled JavaScript is what runs. */
   script: string;
   /** Command-line arguments after the script. */
   args: readonly string[];
@@ -71,12 +72,12 @@ function installExitHook(): void {
 }
 
 /**
- * Starts `node --import tsx <script> <args>` from the repository root (so that `tsx` resolves
- * whatever the caller's working directory), standard output parsed as JSON lines.
+ * Starts `node <compiled script> <args>` from the repository root, standard output parsed as
+ * JSON lines.
  */
 export function spawnBenchChild(options: BenchChildOptions): BenchChild {
   installExitHook();
-  const nodeArgs = ['--import', 'tsx', options.script, ...options.args];
+  const nodeArgs = [compiledScript(options.script), ...options.args];
   // taskset execs node in place, so the pid we signal is node's own.
   const [command, args] =
     options.cpu === undefined

@@ -1,12 +1,14 @@
 /**
  * What attaching lameduck costs an HTTP server while it serves: throughput and p99 latency of a
- * hello-world node:http server without, then with, `drainHttpServer` and a running lifecycle,
- * loaded by autocannon (see `overhead-comparison.ts` for how the runs are staged).
+ * hello-world node:http server without, then with, `drainHttpServer` and a running lifecycle, and
+ * with each peer library in its place (@godaddy/terminus, lightship, http-terminator), loaded by
+ * autocannon (see `overhead-comparison.ts` for how the runs are staged).
  */
 
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { Benchmark } from './benchmark.js';
+import { peerNames } from './fixtures/peers.js';
 import { type LoadResult, runOverheadComparison } from './overhead-comparison.js';
 
 const helloServer = fileURLToPath(new URL('./fixtures/hello-server.ts', import.meta.url));
@@ -56,9 +58,9 @@ function loadWithAutocannon(
 export const benchmark: Benchmark = {
   name: 'http-overhead',
   description:
-    'Throughput and p99 of a hello-world node:http server with lameduck attached, against the same server without it.',
-  // 6 runs of (1 s warm-up + 5 s) plus start-up is about 40 s; the rest is slack for slow machines.
-  timeoutMs: 120_000,
+    'Throughput and p99 of a hello-world node:http server with lameduck attached, against the same server without it and with each peer library.',
+  // 15 runs of (1 s warm-up + 5 s) plus start-up is about 95 s; the rest is slack for slow machines.
+  timeoutMs: 200_000,
   run: (signal, log) =>
     runOverheadComparison(
       {
@@ -70,13 +72,17 @@ export const benchmark: Benchmark = {
           targetOf: (line) => `http://127.0.0.1:${Number(line.port)}/`,
         },
         load: loadWithAutocannon,
+        peers: peerNames,
         timing: { warmUpSeconds: 1, measuredSeconds: 5, rounds: 3 },
         throughputGoalRatio: 0.97,
         labels: {
           subject: 'node:http with drainHttpServer + lifecycle (serving, admin on 127.0.0.1:0)',
           baseline: 'plain node:http',
         },
-        parameters: { ...parameters, order: 'without, with; repeated each round' },
+        parameters: {
+          ...parameters,
+          order: `without, with, ${peerNames.join(', ')}; repeated each round`,
+        },
         notes: [
           "Latency percentiles come from every response's own float timing (autocannon's histogram has 1 ms resolution; its p99 is kept as autocannonP99Ms).",
           "Throughput is the mean of autocannon's per-second samples over the measured run; the warm-up run is discarded.",

@@ -1,24 +1,26 @@
 /**
  * What attaching lameduck costs a server while it serves, whatever the protocol: throughput and
- * latency of the same server without, then with, lameduck, side by side in one run.
+ * latency of the same server without, then with, lameduck (and with each peer library, where the
+ * protocol has peers), side by side in one run.
  *
- * 1. Start both servers, each in its own child process (pinned to CPU 1 when taskset works).
+ * 1. Start every server, each in its own child process (pinned to CPU 1 when taskset works).
  * 2. Pin the bench process, which runs the load generator, to CPU 0.
- * 3. For each round, load "without" then "with": a short warm-up, then a measured run.
- *    Alternating cancels drift (thermal, other work on the machine) between the two.
- * 4. Report medians over the rounds and the ratios with/without, plus the server's CPU time per
- *    request (a load generator on one core may saturate before the server does, which hides the
- *    server's cost in throughput) and the CPU other processes took meanwhile (the machine is shared).
+ * 3. For each round, load every variant in turn: a short warm-up, then a measured run.
+ *    Alternating cancels drift (thermal, other work on the machine) between them.
+ * 4. Report medians over the rounds and the ratios to the server without lameduck, plus the
+ *    server's CPU time per request (a load generator on one core may saturate before the server
+ *    does, which hides the server's cost in throughput) and the CPU other processes took
+ *    meanwhile (the machine is shared).
  */
-import type { BenchmarkReport } from './benchmark.js';
+import type { BenchmarkReport, SummaryRow } from './benchmark.js';
 import { summaryRow } from './benchmark.js';
 import { type BenchChild, type LogLine, spawnBenchChild } from './child-process.js';
 import { pinAffinity, planCpus, restoreAffinity } from './cpu-affinity.js';
 import { startCpuContention } from './cpu-contention.js';
 import { median, percentile, roundTo } from './stats.js';
 
-/** Which server a run loads. */
-export type Variant = 'without' | 'with';
+/** Which server a run loads: the bare one, lameduck's, or a peer's (by package name). */
+export type Variant = 'without' | 'with' | `peer:${string}`;
 
 /** What one load run measured. */
 export interface LoadResult {
@@ -37,7 +39,10 @@ export interface LoadResult {
 export interface OverheadComparison {
   /** Names the benchmark in errors and logs. */
   name: string;
-  /** The server child: run as `script`, with `--with-lameduck` for the subject. */
+  /**
+   * The server child: run as `script`, with `--with-lameduck` for the subject and
+   * `--peer <name>` for each of `peers`.
+   */
   server: {
     name: string;
     script: string;
@@ -48,6 +53,8 @@ export interface OverheadComparison {
   };
   /** Loads `target` for `durationSeconds`. */
   load(target: string, durationSeconds: number, signal: AbortSignal): Promise<LoadResult>;
+  /** Libraries doing lameduck's job, measured beside it (package names). Default: none. */
+  peers?: readonly string[];
   /** Warm-up, measured run and rounds. */
   timing: { warmUpSeconds: number; measuredSeconds: number; rounds: number };
   /** The throughput ratio to reach. */
@@ -61,6 +68,12 @@ export interface OverheadComparison {
 
 const startTimeoutMs = 20_000;
 
+function variantArgs(variant: Variant): string[] {
+  if (variant === 'with') return ['--with-lameduck'];
+  if (variant === 'without') return [];
+  return ['--peer', variant.slice('peer:'.length)];
+}
+
 /** Starts the server child for `variant`, adds it to `children` at once, and waits for it. */
 async function startServer(
   comparison: OverheadComparison,
@@ -73,7 +86,7 @@ async function startServer(
   const child = spawnBenchChild({
     name: `${server.name} (${variant} lameduck)`,
     script: server.script,
-    args: variant === 'with' ? ['--with-lameduck'] : [],
+    args: variantArgs(variant),
     env: {},
     cpu,
   });
@@ -118,10 +131,23 @@ export async function runOverheadComparison(
   const children: BenchChild[] = [];
   let previousAffinity: string | undefined;
   try {
-    // 1. Start both servers.
-    const servers = {
-      without: await startServer(comparison, 'without', cpus?.serverCpu, children, signal),
-      with: await startServer(comparison, 'with', cpus?.serverCpu, children, signal),
+    // 1. Start every server.
+    const variants: Variant[] = [
+      'without',
+      'with',
+      ...(comparison.peers ?? []).map((peer): Variant => `peer:${peer}`),
+    ];
+    const servers = new Map<Variant, { child: BenchChild; target: string }>();
+    for (const variant of variants) {
+      servers.set(
+        variant,
+        await startServer(comparison, variant, cpus?.serverCpu, children, signal),
+      );
+    }
+    const serverOf = (variant: Variant) => {
+      const server = servers.get(variant);
+      if (server === undefined) throw new Error(`${comparison.name}: no server for ${variant}`);
+      return server;
     };
 
     // 2. Pin the load generator to the other core.
@@ -133,11 +159,11 @@ export async function runOverheadComparison(
         : `pinned: load generator on CPU ${cpus.benchCpu}, servers on CPU ${cpus.serverCpu}`,
     );
 
-    // 3. Alternate without/with, round after round.
+    // 3. Every variant in turn, round after round.
     const runs: Array<RunFigures & Record<string, unknown>> = [];
     for (let round = 1; round <= timing.rounds; round++) {
-      for (const variant of ['without', 'with'] as const) {
-        const { target, child } = servers[variant];
+      for (const variant of variants) {
+        const { target, child } = serverOf(variant);
         await comparison.load(target, timing.warmUpSeconds, signal);
         const contention = await startCpuContention([process.pid, ...children.map((c) => c.pid)]);
         const result = await comparison.load(target, timing.measuredSeconds, signal);
@@ -165,13 +191,13 @@ export async function runOverheadComparison(
         };
         runs.push(figures);
         log(
-          `round ${round} ${variant.padEnd(7)} ${figures.throughputRps} req/s, p99 ${figures.p99Ms} ms, errors ${figures.errors}` +
+          `round ${round} ${variant.padEnd(20)} ${figures.throughputRps} req/s, p99 ${figures.p99Ms} ms, errors ${figures.errors}` +
             `, server ${figures.serverCores ?? '?'} cores, ${figures.serverCpuUsPerRequest ?? '?'} µs CPU/req` +
             `, other work ${figures.foreignCores ?? '?'} cores, steal ${figures.stealCores ?? '?'}`,
         );
       }
     }
-    const withLameduck = servers.with.child;
+    const withLameduck = serverOf('with').child;
     if (withLameduck.hasExited || withLameduck.lines.some((l) => l.event === 'shutdown-started')) {
       throw new Error(
         `${comparison.name}: the lameduck server left the serving phase during the run`,
@@ -196,6 +222,10 @@ export async function runOverheadComparison(
     };
     const subject = summarise('with');
     const baseline = summarise('without');
+    const peers = (comparison.peers ?? []).map((peer) => ({
+      peer,
+      ...summarise(`peer:${peer}`),
+    }));
     // Pairing each round's two runs cancels drift that medians of separate runs keep.
     const pairedThroughputRatios = Array.from({ length: timing.rounds }, (_, i) => {
       const w = subject.runs[i]?.throughputRps ?? Number.NaN;
@@ -216,6 +246,32 @@ export async function runOverheadComparison(
       subject.serverCpuUsPerRequest,
       baseline.serverCpuUsPerRequest,
     );
+
+    // Each peer's cost beside lameduck's, over the same bare server; the goal is lameduck's CPU
+    // per request no higher than the lightest peer's.
+    const peerRows: SummaryRow[] = peers.map((p) =>
+      summaryRow(
+        `server CPU per request (µs), ${p.peer}`,
+        p.serverCpuUsPerRequest,
+        baseline.serverCpuUsPerRequest,
+      ),
+    );
+    const lightest = peers.reduce<(typeof peers)[number] | undefined>(
+      (best, p) =>
+        best === undefined || p.serverCpuUsPerRequest < best.serverCpuUsPerRequest ? p : best,
+      undefined,
+    );
+    const againstLightest =
+      lightest === undefined
+        ? []
+        : [
+            summaryRow(
+              `lameduck CPU per request over the lightest peer (${lightest.peer}, µs)`,
+              subject.serverCpuUsPerRequest,
+              lightest.serverCpuUsPerRequest,
+              { goal: { text: '<= 1', isMet: (ratio) => ratio <= 1 } },
+            ),
+          ];
 
     const notes = [
       ...comparison.notes,
@@ -238,15 +294,24 @@ export async function runOverheadComparison(
       labels: comparison.labels,
       parameters: { ...comparison.parameters, ...timing, pinned: cpus ?? false },
       figures: subject,
-      baseline,
+      baseline: { ...baseline, ...(peers.length > 0 ? { peers } : {}) },
       ratios: {
         throughput: roundTo(throughput.ratio ?? Number.NaN, 4),
         p99Latency: roundTo(p99.ratio ?? Number.NaN, 4),
         p50Latency: roundTo(p50.ratio ?? Number.NaN, 4),
         pairedThroughputMedian: roundTo(median(pairedThroughputRatios), 4),
         serverCpuPerRequest: roundTo(cpuPerRequest.ratio ?? Number.NaN, 4),
+        ...Object.fromEntries(
+          peerRows.map((row, i) => [
+            `serverCpuPerRequest:${peers[i]?.peer}`,
+            roundTo(row.ratio ?? Number.NaN, 4),
+          ]),
+        ),
+        ...(againstLightest[0] === undefined
+          ? {}
+          : { lameduckOverLightestPeerCpu: roundTo(againstLightest[0].ratio ?? Number.NaN, 4) }),
       },
-      rows: [throughput, p99, p50, cpuPerRequest],
+      rows: [throughput, p99, p50, cpuPerRequest, ...peerRows, ...againstLightest],
       notes: [...notes, `pairedThroughputRatios: ${pairedThroughputRatios.join(', ')}`],
     };
   } finally {

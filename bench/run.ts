@@ -8,6 +8,7 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import type { Benchmark } from './benchmark.js';
+import { compileFixtures } from './compiled-fixtures.js';
 import { benchmark as deadServerDetection } from './dead-server-detection.js';
 import { benchmark as demoFigures } from './demo-figures.js';
 import { benchmark as drillCost } from './drill-cost.js';
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  await compileFixtures(interrupt.signal);
   const sections: SummarySection[] = [];
   const failed: string[] = [];
   for (const benchmark of selected) {
