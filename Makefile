@@ -35,6 +35,7 @@ test: deps lint
 	  $$(find src test -name '*.test.ts' | sort)
 
 bench: deps
+	@scripts/ensure-system-deps.sh bench
 	node --import tsx bench/run.ts
 
 # The demo runs compiled (pods start in a fraction of the time tsx takes), from dist-demo/.

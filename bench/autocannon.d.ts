@@ -15,6 +15,8 @@ declare module 'autocannon' {
     pipelining?: number;
     /** Run length in seconds. Default: 10. */
     duration?: number;
+    /** Requests to send, instead of a duration. */
+    amount?: number;
     /** Seconds before a request counts as timed out. Default: 10. */
     timeout?: number;
   }

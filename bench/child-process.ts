@@ -29,6 +29,13 @@ export interface BenchChildOptions {
   env: Record<string, string>;
   /** Pins the child to this CPU with `taskset`; `undefined` leaves it to the scheduler. */
   cpu: number | undefined;
+  /**
+   * A command that runs node in the same process (`valgrind --tool=callgrind ...`), so that the
+   * pid is still the child's own. Default: none. Not with `cpu`.
+   */
+  launcher?: readonly string[];
+  /** Options for node itself, before the script. Default: none. */
+  nodeOptions?: readonly string[];
 }
 
 /** A running child; see {@link spawnBenchChild}. */
@@ -77,12 +84,18 @@ function installExitHook(): void {
  */
 export function spawnBenchChild(options: BenchChildOptions): BenchChild {
   installExitHook();
-  const nodeArgs = [compiledScript(options.script), ...options.args];
+  const nodeArgs = [
+    ...(options.nodeOptions ?? []),
+    compiledScript(options.script),
+    ...options.args,
+  ];
   // taskset execs node in place, so the pid we signal is node's own.
+  const launcher =
+    options.launcher ?? (options.cpu === undefined ? [] : ['taskset', '-c', String(options.cpu)]);
   const [command, args] =
-    options.cpu === undefined
+    launcher[0] === undefined
       ? [process.execPath, nodeArgs]
-      : ['taskset', ['-c', String(options.cpu), process.execPath, ...nodeArgs]];
+      : [launcher[0], [...launcher.slice(1), process.execPath, ...nodeArgs]];
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },

@@ -24,12 +24,12 @@ const sayPath = helloService.Say?.path ?? '';
 const bytes = (value: Buffer): Buffer => value;
 
 /**
- * Keeps `callsInFlightPerChannel` unary calls outstanding on each of `channels` clients for
- * `durationSeconds`: a closed loop, so the figures show the pair's capacity.
+ * Keeps `callsInFlightPerChannel` unary calls outstanding on each of `channels` clients until
+ * `isDone(completedCalls)`: a closed loop, so the figures show the pair's capacity.
  */
-async function loadClosedLoop(
+export async function loadUnaryClosedLoop(
   target: string,
-  durationSeconds: number,
+  isDone: (completedCalls: number) => boolean,
   signal: AbortSignal,
 ): Promise<LoadResult> {
   signal.throwIfAborted();
@@ -40,11 +40,10 @@ async function loadClosedLoop(
   const latenciesMs: number[] = [];
   let errors = 0;
   const startedAtMs = performance.now();
-  const endAtMs = startedAtMs + durationSeconds * 1000;
   const loop = (client: Client): Promise<void> =>
     new Promise<void>((resolve) => {
       const next = (): void => {
-        if (performance.now() >= endAtMs || signal.aborted) {
+        if (isDone(latenciesMs.length) || signal.aborted) {
           resolve();
           return;
         }
@@ -82,6 +81,15 @@ async function loadClosedLoop(
     latenciesMs,
     errors,
   };
+}
+
+function loadClosedLoop(
+  target: string,
+  durationSeconds: number,
+  signal: AbortSignal,
+): Promise<LoadResult> {
+  const endAtMs = performance.now() + durationSeconds * 1000;
+  return loadUnaryClosedLoop(target, () => performance.now() >= endAtMs, signal);
 }
 
 /** See the file's opening comment. */

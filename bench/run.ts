@@ -16,6 +16,7 @@ import { benchmark as etcdPropagation } from './etcd-propagation.js';
 import { benchmark as grpcOverhead } from './grpc-overhead.js';
 import { benchmark as grpcStreamShutdown } from './grpc-stream-shutdown.js';
 import { benchmark as httpOverhead } from './http-overhead.js';
+import { benchmark as instructionsPerRequest } from './instructions-per-request.js';
 import { benchmark as lintManifests } from './lint-manifests.js';
 import { writeResultsFile } from './results-file.js';
 import { benchmark as shutdownTime } from './shutdown-time.js';
@@ -24,6 +25,7 @@ import { formatSummaryTable, type SummarySection } from './summary-table.js';
 const benchmarks: readonly Benchmark[] = [
   httpOverhead,
   grpcOverhead,
+  instructionsPerRequest,
   shutdownTime,
   grpcStreamShutdown,
   etcdPropagation,

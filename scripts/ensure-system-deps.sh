@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs when they are missing (as root), or says what to
-# install. Usage: ensure-system-deps.sh [test|demo]  (default: test)
+# install. Usage: ensure-system-deps.sh [test|demo|bench]  (default: test)
 #   demo: etcd, for the drill's etcd path.
+#   bench: etcd; valgrind (instructions per request, counted by callgrind).
 #   test: etcd and etcdctl; python3-grpcio (interop with gRPC C-core); Go with grpc-go and etcd's
 #         client (interop with Go); Chromium (the HTML report in a real browser).
 set -euo pipefail
@@ -9,6 +10,9 @@ set -euo pipefail
 profile="${1:-test}"
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+if [ "$profile" = bench ]; then
+  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+fi
 if [ "$profile" = test ]; then
   command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
   /usr/bin/python3 -c 'import grpc' >/dev/null 2>&1 || missing+=(python3-grpcio)

@@ -1,0 +1,239 @@
+/**
+ * The servers' cost per request counted in CPU instructions, which a shared machine cannot blur:
+ * each server of `http-overhead` and `grpc-overhead` (bare, with lameduck, with each peer) runs
+ * under `valgrind --tool=callgrind`, takes `warmUpRequests` (so that V8 has compiled the hot
+ * paths), has its counters zeroed, takes `measuredRequests`, and has them dumped. Instructions per
+ * request is the dump's total over the requests completed.
+ *
+ * Valgrind counts the same total for the same binary and input whatever else runs, so the servers
+ * run two at a time (one per core), and the ratios are trustworthy where the wall-clock figures of
+ * the overhead benchmarks move by tens of percent from one run to the next. The price: the server
+ * runs about 50 times slower, so fewer requests are batched per event-loop turn than at full speed,
+ * and the absolute counts are higher than a native run's; the ratios are what to read.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { type Benchmark, type BenchmarkReport, type SummaryRow, summaryRow } from './benchmark.js';
+import { type BenchChild, spawnBenchChild } from './child-process.js';
+import { peerNames } from './fixtures/peers.js';
+import { loadUnaryClosedLoop } from './grpc-overhead.js';
+import { roundTo } from './stats.js';
+
+const run = promisify(execFile);
+const fixture = (name: string): string =>
+  fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
+
+const parameters = {
+  warmUpRequests: 10_000,
+  measuredRequests: 10_000,
+  httpConnections: 10,
+  // Under valgrind a server starts in tens of seconds.
+  startBoundMs: 120_000,
+};
+
+/** One server to count: its fixture, flags, and how to load it with a number of requests. */
+interface Subject {
+  protocol: 'http' | 'grpc';
+  variant: string;
+  script: string;
+  args: string[];
+  readyEvent: string;
+}
+
+const subjects: Subject[] = [
+  ...['without', 'with', ...peerNames].map(
+    (variant): Subject => ({
+      protocol: 'http',
+      variant,
+      script: fixture('hello-server'),
+      args: variantArgs(variant),
+      readyEvent: 'hello-serving',
+    }),
+  ),
+  ...['without', 'with'].map(
+    (variant): Subject => ({
+      protocol: 'grpc',
+      variant,
+      script: fixture('grpc-hello-server'),
+      args: variantArgs(variant),
+      readyEvent: 'grpc-hello-serving',
+    }),
+  ),
+];
+
+function variantArgs(variant: string): string[] {
+  if (variant === 'with') return ['--with-lameduck'];
+  if (variant === 'without') return [];
+  return ['--peer', variant];
+}
+
+/** Sends `requests` requests to the subject's server; resolves with how many succeeded. */
+async function load(
+  subject: Subject,
+  port: number,
+  requests: number,
+  signal: AbortSignal,
+): Promise<number> {
+  if (subject.protocol === 'grpc') {
+    const result = await loadUnaryClosedLoop(
+      `127.0.0.1:${port}`,
+      (completed) => completed >= requests,
+      signal,
+    );
+    return result.completedRequests;
+  }
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}/`,
+        connections: parameters.httpConnections,
+        amount: requests,
+      },
+      (error, outcome) => (error === null ? resolve(outcome) : reject(error)),
+    );
+    signal.addEventListener('abort', () => instance.stop(), { once: true });
+  });
+  signal.throwIfAborted();
+  return result.requests.total - result.non2xx - result.errors;
+}
+
+/** Reads the `summary:` (total instructions) of callgrind's dump files in `dir`. */
+async function dumpedInstructions(dir: string): Promise<number> {
+  let total = 0;
+  for (const file of await readdir(dir)) {
+    // The file named without a part number is written at exit, not by the dump.
+    if (!/\.\d+$/.test(file)) continue;
+    const text = await readFile(path.join(dir, file), 'utf8');
+    total += Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  if (total === 0) throw new Error(`instructions-per-request: no callgrind dump in ${dir}`);
+  return total;
+}
+
+interface Count {
+  protocol: string;
+  variant: string;
+  requests: number;
+  instructionsPerRequest: number;
+}
+
+async function count(subject: Subject, signal: AbortSignal): Promise<Count> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lameduck-callgrind-'));
+  let child: BenchChild | undefined;
+  try {
+    child = spawnBenchChild({
+      name: `${subject.protocol} ${subject.variant} under callgrind`,
+      script: subject.script,
+      args: subject.args,
+      env: {},
+      cpu: undefined,
+      // Valgrind runs one thread at a time, which starves V8's background compiler: hot code would
+      // stay unoptimised for longer in whichever server has more of it, and count as lameduck's.
+      nodeOptions: ['--no-concurrent-recompilation'],
+      launcher: [
+        'valgrind',
+        '--tool=callgrind',
+        '--quiet',
+        `--callgrind-out-file=${path.join(dir, 'callgrind.out')}`,
+      ],
+    });
+    const ready = await child.waitForLine(
+      (line) => line.event === subject.readyEvent,
+      AbortSignal.any([signal, AbortSignal.timeout(parameters.startBoundMs)]),
+    );
+    const port = Number(ready.port);
+    await load(subject, port, parameters.warmUpRequests, signal);
+    await run('callgrind_control', ['--zero', String(child.pid)], { signal });
+    const requests = await load(subject, port, parameters.measuredRequests, signal);
+    await run('callgrind_control', ['--dump=measured', String(child.pid)], { signal });
+    return {
+      protocol: subject.protocol,
+      variant: subject.variant,
+      requests,
+      instructionsPerRequest: Math.round((await dumpedInstructions(dir)) / requests),
+    };
+  } finally {
+    await child?.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function runInstructionCounts(
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<BenchmarkReport> {
+  // Two at a time: one per core.
+  const counts: Count[] = [];
+  for (let i = 0; i < subjects.length; i += 2) {
+    const pair = subjects.slice(i, i + 2);
+    const done = await Promise.all(pair.map((subject) => count(subject, signal)));
+    for (const c of done) {
+      log(`${c.protocol} ${c.variant}: ${c.instructionsPerRequest} instructions per request`);
+    }
+    counts.push(...done);
+  }
+  const of = (protocol: string, variant: string): number =>
+    counts.find((c) => c.protocol === protocol && c.variant === variant)?.instructionsPerRequest ??
+    Number.NaN;
+  const rows: SummaryRow[] = [
+    summaryRow('http: instructions per request', of('http', 'with'), of('http', 'without'), {
+      goal: { text: '<= 1.03', isMet: (ratio) => ratio <= 1.03 },
+    }),
+    ...peerNames.map((peer) =>
+      summaryRow(
+        `http: instructions per request, ${peer}`,
+        of('http', peer),
+        of('http', 'without'),
+      ),
+    ),
+  ];
+  const lightest = peerNames.reduce((best, peer) =>
+    of('http', peer) < of('http', best) ? peer : best,
+  );
+  rows.push(
+    summaryRow(
+      `http: lameduck over the lightest peer (${lightest})`,
+      of('http', 'with'),
+      of('http', lightest),
+      { goal: { text: '<= 1', isMet: (ratio) => ratio <= 1 } },
+    ),
+    summaryRow('grpc: instructions per call', of('grpc', 'with'), of('grpc', 'without'), {
+      goal: { text: '<= 1.10', isMet: (ratio) => ratio <= 1.1 },
+    }),
+  );
+  return {
+    labels: {
+      subject: 'lameduck (or a peer, where the row says so), under callgrind',
+      baseline: 'the same server without lameduck',
+    },
+    parameters,
+    figures: Object.fromEntries(counts.map((c) => [`${c.protocol}:${c.variant}`, c])),
+    baseline: {
+      http: of('http', 'without'),
+      grpc: of('grpc', 'without'),
+    },
+    ratios: Object.fromEntries(
+      rows.map((row) => [row.metric, roundTo(row.ratio ?? Number.NaN, 4)]),
+    ),
+    rows,
+    notes: [
+      'Instructions counted by callgrind between a zero and a dump taken around the measured requests: repeatable within about 1 % for the same build, whatever else the machine runs.',
+      'Under valgrind the server runs about 50 times slower than native, so each event-loop turn serves fewer requests and the absolute counts are higher than at full speed; read the ratios.',
+    ],
+  };
+}
+
+/** See the file's opening comment. */
+export const benchmark: Benchmark = {
+  name: 'instructions-per-request',
+  description:
+    'CPU instructions per request of the overhead benchmarks’ servers (bare, lameduck, peers), counted by callgrind.',
+  // Four pairs of about 90 s each under valgrind, with slack.
+  timeoutMs: 900_000,
+  run: runInstructionCounts,
+};
