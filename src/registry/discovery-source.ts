@@ -2,7 +2,7 @@ import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
 import type { Logger } from '../lifecycle/logger.js';
 import { type EndpointChange, EndpointSet } from './endpoint-set.js';
-import { etcdFailureReason } from './etcd-client.js';
+import { boundEtcdCall, etcdFailureReason } from './etcd-client.js';
 import { type RegistryFormat, registryCodec, type ServiceEndpoint } from './formats.js';
 import { readPrefix } from './prefix-read.js';
 import { resyncDelayMs } from './resync-delay.js';
@@ -55,7 +55,9 @@ export function createDiscoverySource(settings: DiscoverySourceSettings): Discov
   const loggers = new Map<Logger, number>();
   let loaded = false;
   let loadedWaiters: Array<() => void> = [];
-  let watcher: Watcher | undefined;
+  // Set when the watch is asked for, so that stop() can wait for one still being made and cancel
+  // it: left attached to a client the caller then closes, it would reconnect forever.
+  let watcher: Promise<Watcher> | undefined;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let loading = false;
@@ -125,12 +127,16 @@ export function createDiscoverySource(settings: DiscoverySourceSettings): Discov
 
   const watchFrom = async (revision: string): Promise<void> => {
     if (watcher !== undefined || stopped) return;
-    const created = await client.watch().prefix(prefix).startRevision(revision).create();
-    if (stopped) {
-      await created.cancel();
-      return;
+    const creation = client.watch().prefix(prefix).startRevision(revision).create();
+    watcher = creation;
+    let created: Watcher;
+    try {
+      created = await creation;
+    } catch (error) {
+      watcher = undefined;
+      throw error;
     }
-    watcher = created;
+    if (stopped) return;
     let disconnected = false;
     created.on('put', (kv) => applyEvent(kv, false));
     created.on('delete', (kv) => applyEvent(kv, true));
@@ -242,7 +248,16 @@ export function createDiscoverySource(settings: DiscoverySourceSettings): Discov
       stopped = true;
       clearTimeout(retryTimer);
       listeners.clear();
-      await watcher?.cancel().catch(() => {});
+      // Bounded: etcd3 waits for the cancel's answer, which never comes once the client is
+      // closed or etcd is gone.
+      const pending = watcher;
+      if (pending !== undefined) {
+        await boundEtcdCall(
+          async () => (await pending).cancel(),
+          callTimeoutMs,
+          'cancel of the watch',
+        ).catch(() => {});
+      }
       if (settings.ownsClient) client.close();
     },
   };
