@@ -3,23 +3,18 @@ import { LameduckError } from '../errors/lameduck-error.js';
 import type { Logger } from '../lifecycle/logger.js';
 import { type EndpointChange, EndpointSet } from './endpoint-set.js';
 import { boundEtcdCall, etcdFailureReason } from './etcd-client.js';
-import { type RegistryFormat, registryCodec, type ServiceEndpoint } from './formats.js';
+import type { EtcdDiscoveryOptions } from './etcd-discovery.js';
+import { registryCodec, type ServiceEndpoint } from './formats.js';
 import { readPrefix } from './prefix-read.js';
 import { resyncDelayMs } from './resync-delay.js';
 import { createRetrySchedule } from './retry-schedule.js';
 
-/** What one {@link createDiscoverySource} follows, and how. */
-export interface DiscoverySourceSettings {
+/** What one {@link createDiscoverySource} follows, and how: a discovery's options but its logger. */
+export type DiscoverySourceSettings = Omit<EtcdDiscoveryOptions, 'logger'> & {
   client: Etcd3;
   /** Whether the source made `client`, and closes it when it stops. */
   ownsClient: boolean;
-  service: string;
-  format: RegistryFormat;
-  callTimeoutMs: number;
-  retryDelayMs: number;
-  maxRetryDelayMs: number;
-  resyncIntervalMs: number;
-}
+};
 
 /**
  * The read, the watch and the decoded set behind one or more discoveries of a service (see
