@@ -104,11 +104,6 @@ export interface EtcdResolverRegistration {
   close(): Promise<void>;
 }
 
-interface SharedDiscovery {
-  discovery: EtcdDiscovery;
-  users: number;
-}
-
 function toEndpoints(endpoints: readonly ServiceEndpoint[]) {
   return endpoints.flatMap((e) => {
     const parsed = parseHostPort(e.address);
@@ -118,8 +113,8 @@ function toEndpoints(endpoints: readonly ServiceEndpoint[]) {
 
 /**
  * Makes `etcd:///<service>` targets work in every grpc-js channel of this process: the channel's
- * servers are the service's instances in etcd, followed live through {@link etcdDiscovery} (one
- * discovery per service, shared by the channels). Needs @grpc/grpc-js 1.14 (its resolver API).
+ * servers are the service's instances in etcd, followed live through {@link etcdDiscovery} (over
+ * one client, so that the channels of a service share one read and one watch). Needs @grpc/grpc-js 1.14 (its resolver API).
  */
 export function registerEtcdResolver(
   options: Partial<EtcdResolverOptions> & EtcdConnection,
@@ -141,27 +136,10 @@ export function registerEtcdResolver(
       'grpc: the etcd resolver needs @grpc/grpc-js 1.14 or later (its resolver API)',
     );
   }
-  // One client for every service's discovery.
+  // One client for every service's discovery: etcdDiscovery shares a watch per client and service.
   const prepared = prepareEtcdClient(options);
   const client = prepared.create();
-  const shared = new Map<string, SharedDiscovery>();
-  const acquire = (service: string): EtcdDiscovery => {
-    let entry = shared.get(service);
-    if (entry === undefined) {
-      entry = { discovery: etcdDiscovery({ client, service, format, logger }), users: 0 };
-      shared.set(service, entry);
-    }
-    entry.users += 1;
-    return entry.discovery;
-  };
-  const release = (service: string): void => {
-    const entry = shared.get(service);
-    if (entry === undefined) return;
-    entry.users -= 1;
-    if (entry.users > 0) return;
-    shared.delete(service);
-    void entry.discovery.close();
-  };
+  const open = new Set<EtcdDiscovery>();
   const serviceConfigFor = (service: string): ServiceConfig =>
     config.serviceConfig?.(service) ?? defaultEtcdServiceConfig(config);
 
@@ -213,9 +191,13 @@ export function registerEtcdResolver(
 
     updateResolution(): void {
       if (this.discovery === undefined) {
-        const discovery = acquire(this.service);
+        const discovery = etcdDiscovery({ client, service: this.service, format, logger });
+        open.add(discovery);
         this.discovery = discovery;
-        this.unsubscribe = discovery.subscribe(() => this.report());
+        // grpc-js is given addresses only: a record changed at the same address is no news.
+        this.unsubscribe = discovery.subscribe((changes) =>
+          this.report(changes.every((change) => change.kind === 'updated')),
+        );
         void discovery.whenLoaded().then(() => {
           if (this.discovery === discovery) this.report();
         });
@@ -229,7 +211,10 @@ export function registerEtcdResolver(
       this.unsubscribe?.();
       this.unsubscribe = undefined;
       this.reported = undefined;
-      if (this.discovery !== undefined) release(this.service);
+      if (this.discovery !== undefined) {
+        open.delete(this.discovery);
+        void this.discovery.close();
+      }
       this.discovery = undefined;
     }
   }
@@ -237,9 +222,9 @@ export function registerEtcdResolver(
   experimental.registerResolver(scheme, EtcdResolver);
   return {
     async close() {
-      const entries = [...shared.values()];
-      shared.clear();
-      await Promise.all(entries.map((e) => e.discovery.close()));
+      const discoveries = [...open];
+      open.clear();
+      await Promise.all(discoveries.map((discovery) => discovery.close()));
       if (prepared.owned) client.close();
     },
   };

@@ -15,8 +15,10 @@ export {
   type IdempotentMethod,
   registerEtcdResolver,
 } from '../grpc/etcd-resolver.js';
+export type { EndpointChange } from './endpoint-set.js';
 export { type EtcdConnection, etcdClientOptions } from './etcd-client.js';
 export {
+  type EndpointListener,
   type EtcdDiscovery,
   type EtcdDiscoveryOptions,
   etcdDiscovery,

@@ -191,12 +191,12 @@ async function startEtcdHttpTraffic(
     }
     return pool;
   };
-  const unsubscribe = discovery.subscribe((endpoints) => {
-    const listed = new Set(endpoints.map((e) => e.address));
-    for (const [address, pool] of pools) {
-      if (listed.has(address)) continue;
-      pools.delete(address);
-      void pool.close().catch(() => {});
+  const unsubscribe = discovery.subscribe((changes) => {
+    for (const change of changes) {
+      if (change.kind !== 'removed') continue;
+      const pool = pools.get(change.endpoint.address);
+      pools.delete(change.endpoint.address);
+      void pool?.close().catch(() => {});
     }
   });
   const retries = target.client === 'lameduck' && target.idempotent ? 1 : 0;
