@@ -261,8 +261,14 @@ export function createPodRuntime(options: PodRuntimeOptions): PodRuntime {
       const outcome = await boundBy(runHook(spec.preStop), graceMs);
       await whenThawed();
       if (outcome !== 'ok') reporter.event('hook-failed', outcome);
-      // The kubelet counts the hook's time in whole seconds.
-      const hookSeconds = Math.floor((performance.now() - hookStartedAtMs) / 1000);
+      // The kubelet counts the hook's time in whole seconds. Node's timers may fire a millisecond
+      // before performance.now() says the delay is over (libuv's loop time is whole ms); Go's
+      // sleep never returns early, so a sleep hook counts at least its own length.
+      const hookMs = Math.max(
+        performance.now() - hookStartedAtMs,
+        spec.preStop.kind === 'sleep' ? spec.preStop.seconds * 1000 : 0,
+      );
+      const hookSeconds = Math.floor(hookMs / 1000);
       remainingMs = Math.max(graceMs - hookSeconds * 1000, minimumGraceMs);
     }
     if (current.running) {
