@@ -31,10 +31,11 @@ export async function loadUnaryClosedLoop(
   target: string,
   isDone: (completedCalls: number) => boolean,
   signal: AbortSignal,
+  shape: { channels: number; callsInFlightPerChannel: number } = parameters,
 ): Promise<LoadResult> {
   signal.throwIfAborted();
   const clients = Array.from(
-    { length: parameters.channels },
+    { length: shape.channels },
     () => new Client(target, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
   );
   const latenciesMs: number[] = [];
@@ -67,7 +68,7 @@ export async function loadUnaryClosedLoop(
   try {
     await Promise.all(
       clients.flatMap((client) =>
-        Array.from({ length: parameters.callsInFlightPerChannel }, () => loop(client)),
+        Array.from({ length: shape.callsInFlightPerChannel }, () => loop(client)),
       ),
     );
   } finally {

@@ -5,11 +5,13 @@
  * paths), has its counters zeroed, takes `measuredRequests`, and has them dumped. Instructions per
  * request is the dump's total over the requests completed.
  *
- * Valgrind counts the same total for the same binary and input whatever else runs, so the servers
- * run two at a time (one per core), and the ratios are trustworthy where the wall-clock figures of
- * the overhead benchmarks move by tens of percent from one run to the next. The price: the server
- * runs about 50 times slower, so fewer requests are batched per event-loop turn than at full speed,
- * and the absolute counts are higher than a native run's; the ratios are what to read.
+ * One request at a time (one connection, one call in flight): every request then takes the same
+ * path through the event loop, whatever the timing, so the count repeats within about 0.1 % from
+ * run to run even on a busy machine (with more in flight, how many requests share a loop turn
+ * depends on timing, and the counts moved by 8 %). The servers run two at a time, one per core.
+ * The ratios are trustworthy where the wall-clock figures of the overhead benchmarks move by tens
+ * of percent from one run to the next. The price: no batching, so the absolute counts are those
+ * of a lightly loaded server, higher per request than at saturation; the ratios are what to read.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -29,9 +31,11 @@ const fixture = (name: string): string =>
   fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
 
 const parameters = {
-  warmUpRequests: 10_000,
-  measuredRequests: 10_000,
-  httpConnections: 10,
+  warmUpRequests: 3000,
+  measuredRequests: 3000,
+  // One request at a time: see the file's opening comment.
+  httpConnections: 1,
+  grpc: { channels: 1, callsInFlightPerChannel: 1 },
   // Under valgrind a server starts in tens of seconds.
   startBoundMs: 120_000,
 };
@@ -84,6 +88,7 @@ async function load(
       `127.0.0.1:${port}`,
       (completed) => completed >= requests,
       signal,
+      parameters.grpc,
     );
     return result.completedRequests;
   }
@@ -94,9 +99,14 @@ async function load(
         connections: parameters.httpConnections,
         amount: requests,
       },
-      (error, outcome) => (error === null ? resolve(outcome) : reject(error)),
+      (error, outcome) => {
+        signal.removeEventListener('abort', stop);
+        if (error === null) resolve(outcome);
+        else reject(error);
+      },
     );
-    signal.addEventListener('abort', () => instance.stop(), { once: true });
+    const stop = (): void => instance.stop();
+    signal.addEventListener('abort', stop, { once: true });
   });
   signal.throwIfAborted();
   return result.requests.total - result.non2xx - result.errors;
@@ -222,8 +232,8 @@ async function runInstructionCounts(
     ),
     rows,
     notes: [
-      'Instructions counted by callgrind between a zero and a dump taken around the measured requests: repeatable within about 1 % for the same build, whatever else the machine runs.',
-      'Under valgrind the server runs about 50 times slower than native, so each event-loop turn serves fewer requests and the absolute counts are higher than at full speed; read the ratios.',
+      'Instructions counted by callgrind between a zero and a dump taken around the measured requests, one request at a time: two runs of the same server repeated within 0.1 %, with the machine busy.',
+      'No batching (one request per event-loop turn), so the absolute counts are those of a lightly loaded server; read the ratios. node runs with --no-concurrent-recompilation, since valgrind runs one thread at a time and would starve the background compiler.',
     ],
   };
 }
@@ -233,7 +243,7 @@ export const benchmark: Benchmark = {
   name: 'instructions-per-request',
   description:
     'CPU instructions per request of the overhead benchmarks’ servers (bare, lameduck, peers), counted by callgrind.',
-  // Four pairs of about 90 s each under valgrind, with slack.
+  // Four pairs of about a minute each under valgrind, with slack.
   timeoutMs: 900_000,
   run: runInstructionCounts,
 };
