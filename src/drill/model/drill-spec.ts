@@ -30,15 +30,18 @@ import type {
   WorkloadSpec,
 } from './workload-spec.js';
 
+/** An HTTP GET to the container, as a probe or a hook makes it. */
+export interface HttpGetAction {
+  kind: 'httpGet';
+  port: number;
+  path: string;
+  scheme: 'HTTP' | 'HTTPS';
+  headers: Record<string, string>;
+}
+
 /** How a probe or hook reaches the container. */
 export type ProbeHandler =
-  | {
-      kind: 'httpGet';
-      port: number;
-      path: string;
-      scheme: 'HTTP' | 'HTTPS';
-      headers: Record<string, string>;
-    }
+  | HttpGetAction
   | { kind: 'grpc'; port: number; service: string }
   | { kind: 'tcpSocket'; port: number }
   | { kind: 'exec'; command: readonly string[] };
@@ -56,13 +59,7 @@ export interface ProbeSpec {
 /** The preStop hook as the kubelet runs it. */
 export type PreStopSpec =
   | { kind: 'exec'; command: readonly string[] }
-  | {
-      kind: 'httpGet';
-      port: number;
-      path: string;
-      scheme: 'HTTP' | 'HTTPS';
-      headers: Record<string, string>;
-    }
+  | HttpGetAction
   | { kind: 'sleep'; seconds: number };
 
 /** The pod fields a container's env may read (`fieldRef`), for one pod. */
