@@ -24,6 +24,7 @@ import { type Benchmark, type BenchmarkReport, type SummaryRow, summaryRow } fro
 import { type BenchChild, spawnBenchChild } from './child-process.js';
 import { peerNames } from './fixtures/peers.js';
 import { loadUnaryClosedLoop } from './grpc-overhead.js';
+import { type Variant, variantArgs } from './overhead-comparison.js';
 import { roundTo } from './stats.js';
 
 const run = promisify(execFile);
@@ -49,32 +50,25 @@ interface Subject {
   readyEvent: string;
 }
 
-const subjects: Subject[] = [
-  ...['without', 'with', ...peerNames].map(
-    (variant): Subject => ({
-      protocol: 'http',
-      variant,
-      script: fixture('hello-server'),
-      args: variantArgs(variant),
-      readyEvent: 'hello-serving',
-    }),
-  ),
-  ...['without', 'with'].map(
-    (variant): Subject => ({
-      protocol: 'grpc',
-      variant,
-      script: fixture('grpc-hello-server'),
-      args: variantArgs(variant),
-      readyEvent: 'grpc-hello-serving',
-    }),
-  ),
-];
+const httpVariants: Variant[] = ['without', 'with', ...peerNames.map((p): Variant => `peer:${p}`)];
+const grpcVariants: Variant[] = ['without', 'with'];
 
-function variantArgs(variant: string): string[] {
-  if (variant === 'with') return ['--with-lameduck'];
-  if (variant === 'without') return [];
-  return ['--peer', variant];
+function subject(protocol: Subject['protocol'], variant: Variant): Subject {
+  const http = protocol === 'http';
+  return {
+    protocol,
+    // Peers by package name, as the rows name them.
+    variant: variant.replace(/^peer:/, ''),
+    script: fixture(http ? 'hello-server' : 'grpc-hello-server'),
+    args: variantArgs(variant),
+    readyEvent: http ? 'hello-serving' : 'grpc-hello-serving',
+  };
 }
+
+const subjects: Subject[] = [
+  ...httpVariants.map((variant) => subject('http', variant)),
+  ...grpcVariants.map((variant) => subject('grpc', variant)),
+];
 
 /** Sends `requests` requests to the subject's server; resolves with how many succeeded. */
 async function load(

@@ -68,7 +68,8 @@ export interface OverheadComparison {
 
 const startTimeoutMs = 20_000;
 
-function variantArgs(variant: Variant): string[] {
+/** The server fixture's flags for `variant`. */
+export function variantArgs(variant: Variant): string[] {
   if (variant === 'with') return ['--with-lameduck'];
   if (variant === 'without') return [];
   return ['--peer', variant.slice('peer:'.length)];
