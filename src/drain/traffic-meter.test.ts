@@ -40,3 +40,24 @@ test('requests in flight are counted', () => {
   assert.equal(meter.inFlight, 1);
   assert.equal(meter.totalArrivals, 1);
 });
+
+test('counted arrivals are dated when settled, and readers settle them first', () => {
+  const clock = manualClock();
+  const meter = createTrafficMeter({ now: clock.now, rateWindowMs: 1000, bucketWidthMs: 250 });
+  meter.countArrival();
+  meter.countArrival();
+  clock.advance(100);
+  meter.settle();
+  assert.equal(meter.lastArrivalAtMs, 100);
+  clock.advance(5000);
+  // Settled into a bucket that has left the window.
+  assert.equal(meter.arrivalsPerSecond(), 0);
+  meter.countArrival();
+  assert.equal(meter.totalArrivals, 3);
+  clock.advance(40);
+  // Not settled by a timer: the reader dates it now.
+  assert.equal(meter.lastArrivalAtMs, 5140);
+  assert.equal(meter.arrivalsPerSecond(), 1);
+  meter.settle();
+  assert.equal(meter.totalArrivals, 3);
+});

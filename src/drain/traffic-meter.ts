@@ -37,6 +37,14 @@ export interface TrafficSnapshot {
 export interface TrafficMeter extends TrafficSnapshot {
   /** Records a new request or connection; returns the clock time it was recorded at. */
   recordArrival(): number;
+  /**
+   * Counts a new request or connection without reading the clock: it is dated at the next
+   * {@link TrafficMeter.settle}, or when the meter is next read. For the hot path while serving,
+   * where the rate, not the instant, is what counts; call `settle` every bucket width or so.
+   */
+  countArrival(): void;
+  /** Dates the arrivals counted since the last call now. */
+  settle(): void;
   /** Counts a request as in flight (arrivals are recorded separately). */
   requestStarted(): void;
   /** Counts a request as finished. The caller pairs it with exactly one `requestStarted()`. */
@@ -53,6 +61,7 @@ export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): 
   let inFlight = 0;
   let totalArrivals = 0;
   let lastArrivalAtMs: number | undefined;
+  let undatedArrivals = 0;
 
   // Clears the buckets that time has moved past since the last call.
   const advance = (atMs: number): void => {
@@ -62,25 +71,39 @@ export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): 
     if (bucket > currentBucket) currentBucket = bucket;
   };
 
+  const record = (count: number, atMs: number): void => {
+    advance(atMs);
+    const index = currentBucket % bucketCount;
+    buckets[index] = (buckets[index] ?? 0) + count;
+    totalArrivals += count;
+    lastArrivalAtMs = atMs;
+  };
+  const settle = (): void => {
+    if (undatedArrivals === 0) return;
+    record(undatedArrivals, now());
+    undatedArrivals = 0;
+  };
+
   return {
     get inFlight() {
       return inFlight;
     },
     get lastArrivalAtMs() {
+      settle();
       return lastArrivalAtMs;
     },
     get totalArrivals() {
-      return totalArrivals;
+      return totalArrivals + undatedArrivals;
     },
     recordArrival() {
       const atMs = now();
-      advance(atMs);
-      const index = currentBucket % bucketCount;
-      buckets[index] = (buckets[index] ?? 0) + 1;
-      totalArrivals++;
-      lastArrivalAtMs = atMs;
+      record(1, atMs);
       return atMs;
     },
+    countArrival() {
+      undatedArrivals++;
+    },
+    settle,
     requestStarted() {
       inFlight++;
     },
@@ -88,6 +111,7 @@ export function createTrafficMeter(options: Partial<TrafficMeterOptions> = {}): 
       inFlight--;
     },
     arrivalsPerSecond() {
+      settle();
       const atMs = now();
       advance(atMs);
       let count = 0;

@@ -9,7 +9,11 @@ import type { Http2SecureServer, Http2Server, Http2Session, ServerHttp2Stream } 
 import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
+import {
+  createTrafficMeter,
+  type TrafficSnapshot,
+  trafficMeterDefaults,
+} from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
@@ -66,7 +70,7 @@ export type HttpDrainParticipant = Participant &
   Nudger &
   TrafficSource & {
     /** Arrivals, and requests and upgraded connections in flight, of this server. */
-    readonly traffic: TrafficMeter;
+    readonly traffic: TrafficSnapshot;
     /**
      * Fires when draining starts. Applications with upgraded connections (WebSockets) listen to
      * it to close them (a WebSocket close frame with 1001, going away) before `upgradeGraceMs`
@@ -82,7 +86,10 @@ type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse
  *
  * - Serving: counts arrivals (HTTP/1 requests, upgrades, HTTP/2 sessions and streams) and
  *   requests in flight, including those answered through `checkContinue` or `checkExpectation`
- *   listeners and connections upgraded through `upgrade` listeners (WebSockets).
+ *   listeners and connections upgraded through `upgrade` listeners (WebSockets). On node:http
+ *   and node:https servers an HTTP/1 request costs a count and nothing more: it is tracked one by
+ *   one only from lame duck on, when those still being answered are picked up from their
+ *   connections (their in-flight time then reads "at least", from the start of lame duck).
  * - Lame duck: keeps serving every request. HTTP/1.1 responses carry `Connection: close`, so
  *   keep-alive callers reconnect, and after endpoint removal land elsewhere. Of requests
  *   pipelined on one connection, only the last one read gets it, and all are answered; one read
@@ -111,7 +118,7 @@ export function drainHttpServer(
   if (graceProblem !== undefined) {
     throw new LameduckError('invalid_config', `http: ${graceProblem}`);
   }
-  const traffic = createTrafficMeter({ now });
+  const meter = createTrafficMeter({ now });
   // Not duck-typed: Node 20's Http2SecureServer has closeIdleConnections too (for allowHTTP1),
   // and https.Server does not extend http.Server.
   const isHttp2 = !(server instanceof HttpServer || server instanceof HttpsServer);
@@ -126,9 +133,9 @@ export function drainHttpServer(
   const checkIdle = (): void => {
     if (onIdle !== undefined && requests.size === 0 && upgrades.size === 0) onIdle();
   };
-  const requests = createInFlightRequests(traffic, checkIdle);
+  const requests = createInFlightRequests(meter, checkIdle);
   const http1 = createHttp1Requests(requests);
-  const upgrades = createUpgradedConnections(traffic, checkIdle);
+  const upgrades = createUpgradedConnections(meter, checkIdle);
   const drainController = new AbortController();
   // Every upgraded connection may listen; the default limit of 10 would warn.
   setMaxListeners(0, drainController.signal);
@@ -148,12 +155,45 @@ export function drainHttpServer(
   // request is served with `Connection: close`.
   const onSocket = (socket: Socket): void => addSocket(socket);
   const arrivedAtMs = (userAgent: string | undefined): number =>
-    isProbe(userAgent) ? now() : traffic.recordArrival();
+    isProbe(userAgent) ? now() : meter.recordArrival();
+
+  // Until lame duck, HTTP/1 requests of node:http and node:https servers are only counted: the
+  // drain needs each one only once it may have to wait for it, and tracking it from arrival to
+  // response costs more than the rest of the drain together. Not HTTP/2 servers: an HTTP/1
+  // request there (allowHTTP1) comes on a TLS socket the 'connection' event never showed.
+  let countingOnly = !isHttp2;
+  let settleTimer: NodeJS.Timeout | undefined;
+  const startTracking = (): void => {
+    if (!countingOnly) return;
+    countingOnly = false;
+    clearInterval(settleTimer);
+    meter.settle();
+    http1.adopt(sockets, now());
+  };
+  const traffic: TrafficSnapshot = {
+    get inFlight() {
+      if (!countingOnly) return meter.inFlight;
+      let answering = 0;
+      for (const socket of sockets) if (http1.isAnsweringUntracked(socket)) answering++;
+      return meter.inFlight + answering;
+    },
+    get lastArrivalAtMs() {
+      return meter.lastArrivalAtMs;
+    },
+    get totalArrivals() {
+      return meter.totalArrivals;
+    },
+    arrivalsPerSecond: () => meter.arrivalsPerSecond(),
+  };
 
   // Every HTTP/1 request, whichever event brings it. False when nobody can answer it (a response
   // ahead of it on its connection committed `Connection: close`): not for the application.
   const onRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.httpVersionMajor >= 2) return true; // counted as a stream
+    if (countingOnly) {
+      if (!isProbe(rawHeader(req.rawHeaders, 'user-agent'))) meter.countArrival();
+      return http1.isAnswerable(req, res);
+    }
     const socket = req.socket;
     if (!sockets.has(socket)) addSocket(socket);
     return http1.track(req, res, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
@@ -178,7 +218,7 @@ export function drainHttpServer(
     stream.once('close', () => requests.finish(request));
   };
   const onSession = (session: Http2Session): void => {
-    traffic.recordArrival();
+    meter.recordArrival();
     sessions.track(session);
   };
 
@@ -249,16 +289,23 @@ export function drainHttpServer(
     traffic,
     drainSignal: drainController.signal,
     start(signal) {
+      // Dates the arrivals counted while serving, to the width of one bucket of the rate.
+      if (countingOnly && settleTimer === undefined) {
+        settleTimer = setInterval(() => meter.settle(), trafficMeterDefaults.bucketWidthMs);
+        settleTimer.unref();
+      }
       return whenListening(server, name, signal);
     },
     enterLameDuck() {
       http1.setMode('close');
+      startTracking();
     },
     nudge() {
       sessions.notice();
     },
     async stop(signal) {
       http1.setMode('end');
+      startTracking();
       drainController.abort(
         new LameduckError(
           'unavailable',

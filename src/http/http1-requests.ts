@@ -21,6 +21,12 @@ export interface Http1Requests {
    * process further requests; section 9.3.2: a client retries pipelined requests left unanswered.
    */
   track(req: IncomingMessage, res: ServerResponse, startedAtMs: number): boolean;
+  /**
+   * For a request that is only counted, not tracked: false when nobody can answer it, as in
+   * `track`, as far as Node's own state tells (the socket no longer writes, or the response
+   * being written ahead of it committed `Connection: close`).
+   */
+  isAnswerable(req: IncomingMessage, res: ServerResponse): boolean;
   /** Switches mode; `close` and `end` apply at once to responses whose headers are not out. */
   setMode(mode: Http1Mode): void;
   /**
@@ -30,6 +36,15 @@ export interface Http1Requests {
   socketClosed(socket: Socket): void;
   /** True while `socket` has a request in flight. */
   isBusy(socket: Socket): boolean;
+  /**
+   * Starts tracking the requests that `sockets` were answering before tracking began, when the
+   * server was only counting arrivals (see `drainHttpServer`): the one each connection is
+   * answering now, then those pipelined behind it, each as its response comes up. `atMs` is when
+   * tracking began: they are known to be in flight since then.
+   */
+  adopt(sockets: Iterable<Socket>, atMs: number): void;
+  /** True when `socket` is answering a request that is not tracked. */
+  isAnsweringUntracked(socket: Socket): boolean;
 }
 
 /** A request in flight, linked to the ones before and after it on its connection. */
@@ -38,13 +53,31 @@ interface Http1Request extends InFlightRequest {
   readonly socket: Socket;
   older: Http1Request | undefined;
   newer: Http1Request | undefined;
+  /** Adopted while the parser had read requests after it: not the last one on its connection. */
+  readonly queuedBehind?: boolean;
 }
 
 // Both ride on Node's own objects: cheaper per request than closures or maps.
 const kRequest = Symbol('lameduck.request');
 const kNewest = Symbol('lameduck.newestRequest');
+// While only counting: the newest response queued behind another on the connection (pipelined).
+// Out of reach in Node's queue until its turn comes, and the one to say `Connection: close`
+// should lame duck begin before then.
+const kNewestQueued = Symbol('lameduck.newestQueuedResponse');
 type TrackedResponse = ServerResponse & { [kRequest]?: Http1Request };
-type TrackedSocket = Socket & { [kNewest]?: Http1Request };
+type TrackedSocket = Socket & {
+  [kNewest]?: Http1Request;
+  [kNewestQueued]?: ServerResponse;
+} & NodeHttp1Socket;
+
+// node:http's own per-connection state (lib/_http_server.js, lib/_http_common.js), read only when
+// tracking starts and as adopted responses end: the response being written (the oldest one
+// unanswered; those pipelined behind it wait in a queue of Node's own), and the parser's newest
+// request. http-terminator reads `_httpMessage` too.
+interface NodeHttp1Socket {
+  _httpMessage?: ServerResponse | null;
+  parser?: { incoming?: IncomingMessage | null } | null;
+}
 
 // Node's own flag, set when the headers are committed: the socket ends after this response
 // (`resOnFinish` in lib/_http_server.js), whether `Connection: close` came from Node (the client
@@ -66,23 +99,60 @@ function isHttp1Request(request: InFlightRequest): request is Http1Request {
  */
 export function createHttp1Requests(requests: InFlightRequests): Http1Requests {
   let mode: Http1Mode = 'keep-alive';
+  // When tracking began: what adopted requests are known to have been in flight since.
+  let adoptedSinceMs = 0;
 
   const finish = (request: Http1Request): void => {
     if (!requests.finish(request)) return;
-    const { socket, older, newer } = request;
+    const { older, newer } = request;
+    const socket = request.socket as TrackedSocket;
     if (older !== undefined) older.newer = newer;
     if (newer !== undefined) newer.older = older;
-    else (socket as TrackedSocket)[kNewest] = older;
+    else socket[kNewest] = older;
+    if (socket.destroyed) return;
+    // Node put the next queued response on the socket before this one's 'close': one read
+    // before tracking started is adopted as it comes up.
+    const next = socket._httpMessage;
+    if (request.startedBeforeTracking === true && next != null) adoptResponse(socket, next);
     // A response whose headers went out keep-alive (before lame duck) left the socket open: end
     // it now; FIN follows the response.
-    if (mode === 'end' && older === undefined && newer === undefined && !socket.destroyed) {
-      socket.end();
-    }
+    else if (mode === 'end' && older === undefined && newer === undefined) socket.end();
   };
   const onResponseClose = function (this: TrackedResponse): void {
     const request = this[kRequest];
     if (request !== undefined) finish(request);
   };
+  const startTracking = (request: Http1Request): void => {
+    (request.res as TrackedResponse)[kRequest] = request;
+    request.res.on('close', onResponseClose);
+    requests.add(request);
+  };
+  // Tracks `res`, a response of `socket` read before tracking started, as the oldest request of
+  // the connection: every tracked one was read after it.
+  const adoptResponse = (socket: TrackedSocket, res: ServerResponse): void => {
+    if ((res as TrackedResponse)[kRequest] !== undefined || res.writableFinished) return;
+    let oldest = socket[kNewest];
+    while (oldest?.older !== undefined) oldest = oldest.older;
+    const request: Http1Request = {
+      method: res.req.method ?? 'GET',
+      target: res.req.url ?? '/',
+      startedAtMs: adoptedSinceMs,
+      startedBeforeTracking: true,
+      res,
+      socket,
+      older: undefined,
+      newer: oldest,
+      queuedBehind: socket.parser?.incoming !== res.req,
+    };
+    if (oldest === undefined) socket[kNewest] = request;
+    else oldest.older = request;
+    startTracking(request);
+    if (mode !== 'keep-alive' && isLastRead(request) && !res.headersSent) {
+      res.shouldKeepAlive = false;
+    }
+  };
+  const isLastRead = (request: Http1Request): boolean =>
+    request.newer === undefined && request.queuedBehind !== true;
 
   return {
     track(req, res, startedAtMs) {
@@ -107,17 +177,25 @@ export function createHttp1Requests(requests: InFlightRequests): Http1Requests {
         if (mode !== 'keep-alive') newest.res.shouldKeepAlive = true;
       }
       socket[kNewest] = request;
-      (res as TrackedResponse)[kRequest] = request;
-      res.on('close', onResponseClose);
-      requests.add(request);
+      startTracking(request);
       if (mode !== 'keep-alive') res.shouldKeepAlive = false;
+      return true;
+    },
+    isAnswerable(req, res) {
+      const socket = req.socket as TrackedSocket;
+      if (socket.writableEnded) return false;
+      // A response queued behind another has no socket yet.
+      if (res.socket !== null) return true;
+      const ahead = socket._httpMessage;
+      if (ahead != null && closesConnection(ahead)) return false;
+      socket[kNewestQueued] = res;
       return true;
     },
     setMode(next) {
       mode = next;
       if (mode === 'keep-alive') return;
       for (const request of requests) {
-        if (isHttp1Request(request) && request.newer === undefined && !request.res.headersSent) {
+        if (isHttp1Request(request) && isLastRead(request) && !request.res.headersSent) {
           request.res.shouldKeepAlive = false;
         }
       }
@@ -127,6 +205,24 @@ export function createHttp1Requests(requests: InFlightRequests): Http1Requests {
     },
     isBusy(socket) {
       return (socket as TrackedSocket)[kNewest] !== undefined;
+    },
+    adopt(sockets, atMs) {
+      adoptedSinceMs = atMs;
+      for (const socket of sockets as Iterable<TrackedSocket>) {
+        const answering = socket._httpMessage;
+        const newestQueued = socket[kNewestQueued];
+        socket[kNewestQueued] = undefined;
+        if (answering == null || socket.destroyed) continue;
+        // Newest first: each adopted response goes in as the oldest.
+        if (newestQueued !== undefined) adoptResponse(socket, newestQueued);
+        adoptResponse(socket, answering);
+      }
+    },
+    isAnsweringUntracked(socket) {
+      const res = (socket as TrackedSocket)._httpMessage;
+      return (
+        res != null && (res as TrackedResponse)[kRequest] === undefined && !res.writableFinished
+      );
     },
   };
 }

@@ -6,8 +6,10 @@ export interface InFlightRequest {
   readonly method: string;
   /** The request target as received; logged through {@link requestPath}, never whole. */
   readonly target: string;
-  /** When it arrived, on the drain's clock. */
+  /** When it arrived, on the drain's clock; with `startedBeforeTracking`, when tracking began. */
   readonly startedAtMs: number;
+  /** Arrived while requests were only counted, before `startedAtMs`. */
+  readonly startedBeforeTracking?: boolean;
 }
 
 /** The requests in flight on one server, counted in its traffic meter. */
@@ -45,7 +47,7 @@ export function createInFlightRequests(
     describe(atMs) {
       return [...requests].map(
         (r) =>
-          `${r.method} ${requestPath(r.target)} in flight for ${Math.round(atMs - r.startedAtMs)} ms`,
+          `${r.method} ${requestPath(r.target)} in flight for ${r.startedBeforeTracking === true ? 'at least ' : ''}${Math.round(atMs - r.startedAtMs)} ms`,
       );
     },
     [Symbol.iterator]() {

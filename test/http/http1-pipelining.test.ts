@@ -19,6 +19,11 @@
  *    them and they are never counted in flight.
  * 7. A client that drops its connection with requests queued behind a busy one: none of them is
  *    left in flight (Node never closes the responses it had queued).
+ * 8. Requests pipelined while serving, when requests are only counted, and still unanswered when
+ *    lame duck (or draining) begins: all three are answered, only the last with
+ *    `Connection: close`; nothing is forced or left in flight.
+ * 9. While serving, an application that answers `/a` with its own `Connection: close`: `/b` and
+ *    `/c`, read from the same packet, are not processed either.
  */
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
@@ -144,5 +149,48 @@ test('requests queued on a connection the client drops are no longer in flight',
   await serverSocketClosed.promise;
   const outcome = await stopAtDeadline(drain);
   assert.deepEqual(outcome?.forcedWork, []);
+  assert.equal(drain.traffic.inFlight, 0);
+});
+
+for (const how of ['lame duck', 'draining'] as const) {
+  test(`requests pipelined while serving and unanswered when ${how} begins are all answered`, async (t) => {
+    // 8. Every handler waits; all three are read while serving.
+    const responses: ServerResponse[] = [];
+    const allArrived = deferred();
+    const server = createServer((_req, res) => {
+      if (responses.push(res) === 3) allArrived.resolve();
+    });
+    const { drain, port } = await startDrainedServer(t, server);
+    const connection = await openRawConnection(t, port);
+    connection.socket.write(pipelined.join(''));
+    await allArrived.promise;
+    const budget = new AbortController();
+    t.after(() => budget.abort());
+    let stopped: ReturnType<typeof drain.stop> | undefined;
+    if (how === 'lame duck') drain.enterLameDuck(budget.signal);
+    else stopped = drain.stop(budget.signal);
+    for (const [i, res] of responses.entries()) res.end(`ok ${i}\n`);
+    const heads = responseHeads(await connection.closed);
+    assert.deepEqual(heads.map(connectionHeader), ['keep-alive', 'keep-alive', 'close']);
+    assert.equal(drain.traffic.inFlight, 0);
+    const outcome = await (stopped ?? drain.stop(budget.signal));
+    assert.deepEqual(outcome, { forced: false, cutShort: [] });
+  });
+}
+
+test('while serving, requests read after the application committed a close are not processed', async (t) => {
+  // 9. No lame duck; the application closes the connection itself.
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.setHeader('connection', 'close');
+    res.end(`ok ${req.url}\n`);
+  });
+  const { drain, port } = await startDrainedServer(t, server);
+  const connection = await openRawConnection(t, port);
+  connection.socket.write(pipelined.join(''));
+  const heads = responseHeads(await connection.closed);
+  assert.deepEqual(heads.map(connectionHeader), ['close']);
+  assert.deepEqual(seen, ['/a']);
   assert.equal(drain.traffic.inFlight, 0);
 });
