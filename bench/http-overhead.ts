@@ -59,8 +59,8 @@ export const benchmark: Benchmark = {
   name: 'http-overhead',
   description:
     'Throughput and p99 of a hello-world node:http server with lameduck attached, against the same server without it and with each peer library.',
-  // 15 runs of (1 s warm-up + 5 s) plus start-up is about 95 s; the rest is slack for slow machines.
-  timeoutMs: 200_000,
+  // 25 runs of (1 s warm-up + 5 s) plus start-up is about 155 s; the rest is slack for slow machines.
+  timeoutMs: 320_000,
   run: (signal, log) =>
     runOverheadComparison(
       {
@@ -73,7 +73,7 @@ export const benchmark: Benchmark = {
         },
         load: loadWithAutocannon,
         peers: peerNames,
-        timing: { warmUpSeconds: 1, measuredSeconds: 5, rounds: 3 },
+        timing: { warmUpSeconds: 1, measuredSeconds: 5, rounds: 5 },
         throughputGoalRatio: 0.97,
         labels: {
           subject: 'node:http with drainHttpServer + lifecycle (serving, admin on 127.0.0.1:0)',

@@ -2,8 +2,15 @@
  * The servers' cost per request counted in CPU instructions, which a shared machine cannot blur:
  * each server of `http-overhead` and `grpc-overhead` (bare, with lameduck, with each peer) runs
  * under `valgrind --tool=callgrind`, takes `warmUpRounds` rounds of `requestsPerRound` (each
- * round on a new connection), has its counters zeroed, takes `requestsPerRound` more, and has
- * them dumped. Instructions per request is the dump's total over the requests completed.
+ * round on a new connection), then `measuredWindows` windows of `requestsPerWindow`, each between
+ * a zero and a dump of callgrind's counters. A window's figure is its instructions over the
+ * requests it completed; a process's is the median of its windows, so that a stray compile in
+ * one window does not move it; a server's is the median of `processesPerSubject` processes (the
+ * JSON keeps every window of every process, and the spread of the processes).
+ *
+ * Why processes as well as windows: within a process the windows repeat within about 1 %, but
+ * the same server started again can settle elsewhere (http-terminator's server counted 58,465 in
+ * one process and 62,111 in another), as V8's optimisation decisions differ from run to run.
  *
  * The warm-up is long because V8 is slow to settle: with `--trace-opt`, TurboFan was still
  * compiling node:http's own functions after 9,000 requests, and after a warm-up of 3,000 its
@@ -11,15 +18,13 @@
  * once settled), drowning the differences to measure. After four rounds nothing compiled.
  *
  * One request at a time (one connection, one call in flight): every request then takes the same
- * path through the event loop, whatever the timing, so the count repeats within about 0.5 % from
- * run to run even on a busy machine (with more in flight, how many requests share a loop turn
- * depends on timing, and the counts moved by 8 %). The servers run two at a time, one per core.
- * The ratios are trustworthy where the wall-clock figures of the overhead benchmarks move by tens
- * of percent from one run to the next. The price: no batching, so the absolute counts are those
- * of a lightly loaded server, higher per request than at saturation; the ratios are what to read.
+ * path through the event loop, whatever the timing (with more in flight, how many requests share
+ * a loop turn depends on timing, and the counts moved by 8 %). The servers run two at a time, one
+ * per core. The price: no batching, so the absolute counts are those of a lightly loaded server,
+ * higher per request than at saturation; the ratios are what to read.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +35,7 @@ import { type BenchChild, spawnBenchChild } from './child-process.js';
 import { peerNames } from './fixtures/peers.js';
 import { loadUnaryClosedLoop } from './grpc-overhead.js';
 import { type Variant, variantArgs } from './overhead-comparison.js';
-import { roundTo } from './stats.js';
+import { median, roundTo } from './stats.js';
 
 const run = promisify(execFile);
 const fixture = (name: string): string =>
@@ -39,6 +44,9 @@ const fixture = (name: string): string =>
 const parameters = {
   warmUpRounds: 5,
   requestsPerRound: 3000,
+  measuredWindows: 3,
+  requestsPerWindow: 2000,
+  processesPerSubject: 3,
   // One request at a time: see the file's opening comment.
   httpConnections: 1,
   grpc: { channels: 1, callsInFlightPerChannel: 1 },
@@ -111,28 +119,31 @@ async function load(
   return result.requests.total - result.non2xx - result.errors;
 }
 
-/** Reads the `summary:` (total instructions) of callgrind's dump files in `dir`. */
-async function dumpedInstructions(dir: string): Promise<number> {
-  let total = 0;
-  for (const file of await readdir(dir)) {
-    // The file named without a part number is written at exit, not by the dump.
-    if (!/\.\d+$/.test(file)) continue;
-    const text = await readFile(path.join(dir, file), 'utf8');
-    total += Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0);
-  }
-  if (total === 0) throw new Error(`instructions-per-request: no callgrind dump in ${dir}`);
+/** The `summary:` (total instructions) of the dump callgrind wrote as part `part`. */
+async function dumpedInstructions(outFile: string, part: number): Promise<number> {
+  const text = await readFile(`${outFile}.${part}`, 'utf8');
+  const total = Number(/^summary: (\d+)/m.exec(text)?.[1] ?? 0);
+  if (!(total > 0)) throw new Error(`instructions-per-request: no summary in ${outFile}.${part}`);
   return total;
 }
+
+/** One process's windows: each window's instructions per request. */
+type ProcessWindows = number[];
 
 interface Count {
   protocol: string;
   variant: string;
-  requests: number;
+  /** Median over the processes of each process's median window. */
   instructionsPerRequest: number;
+  /** The lowest and highest of the processes' medians. */
+  processSpread: [number, number];
+  /** Every process's windows, in the order they ran. */
+  processes: ProcessWindows[];
 }
-
-async function count(subject: Subject, signal: AbortSignal): Promise<Count> {
+/** Runs `subject` in one process under callgrind; resolves with its windows. */
+async function countOnce(subject: Subject, signal: AbortSignal): Promise<ProcessWindows> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lameduck-callgrind-'));
+  const outFile = path.join(dir, 'callgrind.out');
   let child: BenchChild | undefined;
   try {
     child = spawnBenchChild({
@@ -143,13 +154,12 @@ async function count(subject: Subject, signal: AbortSignal): Promise<Count> {
       cpu: undefined,
       // Valgrind runs one thread at a time, which starves V8's background compiler: hot code would
       // stay unoptimised for longer in whichever server has more of it, and count as lameduck's.
-      nodeOptions: ['--no-concurrent-recompilation'],
-      launcher: [
-        'valgrind',
-        '--tool=callgrind',
-        '--quiet',
-        `--callgrind-out-file=${path.join(dir, 'callgrind.out')}`,
-      ],
+      // V8's memory reducer runs full GCs when allocation per millisecond drops, as it does in a
+      // server slowed fifty times: with it, one gRPC server's windows ranged from 221,000 to
+      // 409,000 instructions per call; without it, within 1 %. At full speed a loaded server
+      // never looks idle to it.
+      nodeOptions: ['--no-concurrent-recompilation', '--no-memory-reducer'],
+      launcher: ['valgrind', '--tool=callgrind', '--quiet', `--callgrind-out-file=${outFile}`],
     });
     const ready = await child.waitForLine(
       (line) => line.event === subject.readyEvent,
@@ -159,15 +169,16 @@ async function count(subject: Subject, signal: AbortSignal): Promise<Count> {
     for (let round = 0; round < parameters.warmUpRounds; round++) {
       await load(subject, port, parameters.requestsPerRound, signal);
     }
-    await run('callgrind_control', ['--zero', String(child.pid)], { signal });
-    const requests = await load(subject, port, parameters.requestsPerRound, signal);
-    await run('callgrind_control', ['--dump=measured', String(child.pid)], { signal });
-    return {
-      protocol: subject.protocol,
-      variant: subject.variant,
-      requests,
-      instructionsPerRequest: Math.round((await dumpedInstructions(dir)) / requests),
-    };
+    const windows: number[] = [];
+    for (let part = 1; part <= parameters.measuredWindows; part++) {
+      await run('callgrind_control', ['--zero', String(child.pid)], { signal });
+      const requests = await load(subject, port, parameters.requestsPerWindow, signal);
+      if (requests === 0)
+        throw new Error(`instructions-per-request: ${subject.variant} answered nothing`);
+      await run('callgrind_control', [`--dump=window-${part}`, String(child.pid)], { signal });
+      windows.push(Math.round((await dumpedInstructions(outFile, part)) / requests));
+    }
+    return windows;
   } finally {
     await child?.kill();
     await rm(dir, { recursive: true, force: true });
@@ -178,16 +189,33 @@ async function runInstructionCounts(
   signal: AbortSignal,
   log: (line: string) => void,
 ): Promise<BenchmarkReport> {
-  // Two at a time: one per core.
-  const counts: Count[] = [];
-  for (let i = 0; i < subjects.length; i += 2) {
-    const pair = subjects.slice(i, i + 2);
-    const done = await Promise.all(pair.map((subject) => count(subject, signal)));
-    for (const c of done) {
-      log(`${c.protocol} ${c.variant}: ${c.instructionsPerRequest} instructions per request`);
+  // Two at a time, one per core; each subject's processes are spread over the run, so that
+  // whatever drifts during it touches every subject alike.
+  const windowsOf = new Map<Subject, ProcessWindows[]>(subjects.map((s) => [s, []]));
+  for (let round = 1; round <= parameters.processesPerSubject; round++) {
+    for (let i = 0; i < subjects.length; i += 2) {
+      const pair = subjects.slice(i, i + 2);
+      const done = await Promise.all(pair.map((subject) => countOnce(subject, signal)));
+      pair.forEach((subject, j) => {
+        const windows = done[j] ?? [];
+        windowsOf.get(subject)?.push(windows);
+        log(
+          `${subject.protocol} ${subject.variant}, process ${round}: ${median(windows)} instructions per request (windows ${windows.join(', ')})`,
+        );
+      });
     }
-    counts.push(...done);
   }
+  const counts: Count[] = subjects.map((subject) => {
+    const processes = windowsOf.get(subject) ?? [];
+    const medians = processes.map((windows) => median(windows));
+    return {
+      protocol: subject.protocol,
+      variant: subject.variant,
+      instructionsPerRequest: median(medians),
+      processSpread: [Math.min(...medians), Math.max(...medians)],
+      processes,
+    };
+  });
   const of = (protocol: string, variant: string): number =>
     counts.find((c) => c.protocol === protocol && c.variant === variant)?.instructionsPerRequest ??
     Number.NaN;
@@ -234,8 +262,8 @@ async function runInstructionCounts(
     ),
     rows,
     notes: [
-      'Instructions counted by callgrind between a zero and a dump taken around the measured requests, one request at a time, after a warm-up long enough for V8 to stop compiling: runs of the same server repeated within about 0.5 %, with the machine busy.',
-      'No batching (one request per event-loop turn), so the absolute counts are those of a lightly loaded server; read the ratios. node runs with --no-concurrent-recompilation, since valgrind runs one thread at a time and would starve the background compiler.',
+      'Instructions counted by callgrind between a zero and a dump around each measured window, one request at a time, after a warm-up long enough for V8 to stop compiling; a process’s figure is the median of its windows, a server’s the median of its processes (all kept under figures, with processSpread).',
+      'No batching (one request per event-loop turn), so the absolute counts are those of a lightly loaded server; read the ratios. node runs with --no-concurrent-recompilation (valgrind runs one thread at a time and would starve the background compiler) and --no-memory-reducer (a server slowed by valgrind looks idle to it, and its full GCs would land in random windows).',
     ],
   };
 }
@@ -245,7 +273,7 @@ export const benchmark: Benchmark = {
   name: 'instructions-per-request',
   description:
     'CPU instructions per request of the overhead benchmarks’ servers (bare, lameduck, peers), counted by callgrind.',
-  // Four pairs of about two minutes each under valgrind, with slack.
-  timeoutMs: 1_500_000,
+  // Three rounds of four pairs, each pair about three minutes under valgrind, with slack.
+  timeoutMs: 3_600_000,
   run: runInstructionCounts,
 };

@@ -7,7 +7,8 @@
  * 2. Pin the bench process, which runs the load generator, to CPU 0.
  * 3. For each round, load every variant in turn: a short warm-up, then a measured run.
  *    Alternating cancels drift (thermal, other work on the machine) between them.
- * 4. Report medians over the rounds and the ratios to the server without lameduck, plus the
+ * 4. Report medians over the rounds and the ratios to the server without lameduck (throughput's
+ *    goal is judged on the median of the rounds' paired ratios, with their spread), plus the
  *    server's CPU time per request (a load generator on one core may saturate before the server
  *    does, which hides the server's cost in throughput) and the CPU other processes took
  *    meanwhile (the machine is shared).
@@ -227,17 +228,21 @@ export async function runOverheadComparison(
       peer,
       ...summarise(`peer:${peer}`),
     }));
-    // Pairing each round's two runs cancels drift that medians of separate runs keep.
-    const pairedThroughputRatios = Array.from({ length: timing.rounds }, (_, i) => {
-      const w = subject.runs[i]?.throughputRps ?? Number.NaN;
-      const wo = baseline.runs[i]?.throughputRps ?? Number.NaN;
-      return roundTo(w / wo, 4);
+    // Pairing each round's two runs cancels drift that medians of separate runs keep. The goal
+    // is judged on the median round (the lower middle one for an even count): its two runs are
+    // the row's figures, and the spread of all rounds' ratios is reported beside it.
+    const pairedRounds = Array.from({ length: timing.rounds }, (_, i) => {
+      const withRps = subject.runs[i]?.throughputRps ?? Number.NaN;
+      const withoutRps = baseline.runs[i]?.throughputRps ?? Number.NaN;
+      return { withRps, withoutRps, ratio: roundTo(withRps / withoutRps, 4) };
     });
+    const byRatio = [...pairedRounds].sort((a, b) => a.ratio - b.ratio);
+    const medianRound = byRatio[Math.floor((byRatio.length - 1) / 2)];
     const goal = comparison.throughputGoalRatio;
     const throughput = summaryRow(
-      'throughput (req/s)',
-      subject.throughputRps,
-      baseline.throughputRps,
+      `throughput (req/s), median of ${timing.rounds} paired rounds (ratios ${byRatio[0]?.ratio}–${byRatio.at(-1)?.ratio})`,
+      medianRound?.withRps ?? Number.NaN,
+      medianRound?.withoutRps ?? Number.NaN,
       { goal: { text: `>= ${goal}`, isMet: (ratio) => ratio >= goal } },
     );
     const p99 = summaryRow('p99 latency (ms)', subject.p99Ms, baseline.p99Ms);
@@ -248,8 +253,9 @@ export async function runOverheadComparison(
       baseline.serverCpuUsPerRequest,
     );
 
-    // Each peer's cost beside lameduck's, over the same bare server; the goal is lameduck's CPU
-    // per request no higher than the lightest peer's.
+    // Each peer's cost beside lameduck's, over the same bare server. No goal here: the CPU time of
+    // a run moves by a few percent from run to run, more than the differences between these
+    // servers; the goal is judged on instructions-per-request, which counts the same cost.
     const peerRows: SummaryRow[] = peers.map((p) =>
       summaryRow(
         `server CPU per request (µs), ${p.peer}`,
@@ -270,7 +276,6 @@ export async function runOverheadComparison(
               `lameduck CPU per request over the lightest peer (${lightest.peer}, µs)`,
               subject.serverCpuUsPerRequest,
               lightest.serverCpuUsPerRequest,
-              { goal: { text: '<= 1', isMet: (ratio) => ratio <= 1 } },
             ),
           ];
 
@@ -297,10 +302,12 @@ export async function runOverheadComparison(
       figures: subject,
       baseline: { ...baseline, ...(peers.length > 0 ? { peers } : {}) },
       ratios: {
-        throughput: roundTo(throughput.ratio ?? Number.NaN, 4),
+        throughput: roundTo(subject.throughputRps / baseline.throughputRps, 4),
         p99Latency: roundTo(p99.ratio ?? Number.NaN, 4),
         p50Latency: roundTo(p50.ratio ?? Number.NaN, 4),
-        pairedThroughputMedian: roundTo(median(pairedThroughputRatios), 4),
+        pairedThroughputMedian: roundTo(throughput.ratio ?? Number.NaN, 4),
+        pairedThroughputMin: byRatio[0]?.ratio ?? Number.NaN,
+        pairedThroughputMax: byRatio.at(-1)?.ratio ?? Number.NaN,
         serverCpuPerRequest: roundTo(cpuPerRequest.ratio ?? Number.NaN, 4),
         ...Object.fromEntries(
           peerRows.map((row, i) => [
@@ -313,7 +320,7 @@ export async function runOverheadComparison(
           : { lameduckOverLightestPeerCpu: roundTo(againstLightest[0].ratio ?? Number.NaN, 4) }),
       },
       rows: [throughput, p99, p50, cpuPerRequest, ...peerRows, ...againstLightest],
-      notes: [...notes, `pairedThroughputRatios: ${pairedThroughputRatios.join(', ')}`],
+      notes: [...notes, `pairedThroughputRatios: ${pairedRounds.map((r) => r.ratio).join(', ')}`],
     };
   } finally {
     if (previousAffinity !== undefined) await restoreAffinity(process.pid, previousAffinity);

@@ -16,14 +16,13 @@
  * 6. A handler that answers at once, in lame duck: `/a`'s answer commits `Connection: close`
  *    before the parser reads `/b` and `/c` from the same packet. The server must not process
  *    those (RFC 9112 section 9.6; the client retries them, section 9.3.2): the handler never sees
- *    them and they are never counted in flight.
+ *    them and they are never counted in flight. The same while serving, when the application
+ *    answers `/a` with its own `Connection: close`.
  * 7. A client that drops its connection with requests queued behind a busy one: none of them is
  *    left in flight (Node never closes the responses it had queued).
  * 8. Requests pipelined while serving, when requests are only counted, and still unanswered when
  *    lame duck (or draining) begins: all three are answered, only the last with
  *    `Connection: close`; nothing is forced or left in flight.
- * 9. While serving, an application that answers `/a` with its own `Connection: close`: `/b` and
- *    `/c`, read from the same packet, are not processed either.
  */
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
@@ -113,23 +112,28 @@ test('requests pipelined behind a busy request while draining are all answered',
   assert.deepEqual(outcome?.cutShort, []);
 });
 
-test('requests read after a close was committed are not processed and not in flight', async (t) => {
-  // 6. Lame duck; a handler that answers at once; three requests in one packet.
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.url ?? '');
-    res.end(`ok ${req.url}\n`);
+// 6 and 9: the close committed by lame duck, or by the application itself while serving.
+for (const closedBy of ['lame duck', 'the application'] as const) {
+  test(`requests read after ${closedBy} committed a close are not processed and not in flight`, async (t) => {
+    // A handler that answers at once; three requests in one packet.
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (closedBy === 'the application') res.setHeader('connection', 'close');
+      res.end(`ok ${req.url}\n`);
+    });
+    const { drain, port } = await startDrainedServer(t, server);
+    if (closedBy === 'lame duck') drain.enterLameDuck(new AbortController().signal);
+    const connection = await openRawConnection(t, port);
+    connection.socket.write(pipelined.join(''));
+    const heads = responseHeads(await connection.closed);
+    assert.deepEqual(heads.map(connectionHeader), ['close']);
+    assert.deepEqual(seen, ['/a']);
+    assert.equal(drain.traffic.inFlight, 0);
+    const outcome = await drain.stop(new AbortController().signal);
+    assert.deepEqual(outcome, { forced: false, cutShort: [] });
   });
-  const { drain, port } = await startDrainedServer(t, server);
-  drain.enterLameDuck(new AbortController().signal);
-  const connection = await openRawConnection(t, port);
-  connection.socket.write(pipelined.join(''));
-  const heads = responseHeads(await connection.closed);
-  assert.deepEqual(heads.map(connectionHeader), ['close']);
-  assert.deepEqual(seen, ['/a']);
-  assert.equal(drain.traffic.inFlight, 0);
-  assert.deepEqual(await drain.stop(new AbortController().signal), { forced: false, cutShort: [] });
-});
+}
 
 test('requests queued on a connection the client drops are no longer in flight', async (t) => {
   // 7. `/a` is never answered; `/b` and `/c` queue behind it; then the client goes away.
@@ -177,20 +181,3 @@ for (const how of ['lame duck', 'draining'] as const) {
     assert.deepEqual(outcome, { forced: false, cutShort: [] });
   });
 }
-
-test('while serving, requests read after the application committed a close are not processed', async (t) => {
-  // 9. No lame duck; the application closes the connection itself.
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.url ?? '');
-    res.setHeader('connection', 'close');
-    res.end(`ok ${req.url}\n`);
-  });
-  const { drain, port } = await startDrainedServer(t, server);
-  const connection = await openRawConnection(t, port);
-  connection.socket.write(pipelined.join(''));
-  const heads = responseHeads(await connection.closed);
-  assert.deepEqual(heads.map(connectionHeader), ['close']);
-  assert.deepEqual(seen, ['/a']);
-  assert.equal(drain.traffic.inFlight, 0);
-});
