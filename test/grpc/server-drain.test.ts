@@ -38,6 +38,8 @@ import {
   type LameduckError,
   type LifecycleEvent,
   type Logger,
+  type Participant,
+  type TrafficSource,
 } from '../../src/index.js';
 import {
   createEchoClient,
@@ -81,12 +83,43 @@ function unary(client: ReturnType<typeof createEchoClient>, message: string): Pr
   });
 }
 
+/**
+ * A participant whose traffic keeps arriving until `release()`: it holds the lame duck open for
+ * as long as a test's steps take, however slow the machine, and lets it end one quiet floor
+ * after the release. Its rate makes the quiet period the floor.
+ */
+function lameDuckHold(): { participant: Participant & TrafficSource; release(): void } {
+  let releasedAtMs: number | undefined;
+  return {
+    participant: {
+      name: 'test-hold',
+      start() {},
+      stop() {},
+      traffic: {
+        inFlight: 0,
+        totalArrivals: 0,
+        get lastArrivalAtMs() {
+          return releasedAtMs ?? performance.now();
+        },
+        arrivalsPerSecond: () => 1000,
+      },
+    },
+    release() {
+      releasedAtMs ??= performance.now();
+    },
+  };
+}
+
 /** A started lifecycle with one gRPC participant on a free loopback port. */
 async function startedServer(
   t: TestContext,
-  lameDuck = { minMs: 0, maxMs: 300 },
+  lameDuck: { minMs: number; maxMs: number; gracePeriodSeconds?: number } = {
+    minMs: 0,
+    maxMs: 300,
+  },
   serverCredentials = ServerCredentials.createInsecure(),
   interceptors: ServerInterceptor[] = [],
+  ...alongside: Participant[]
 ) {
   const server = echoServer(interceptors);
   const drain = drainGrpcServer(server, {
@@ -97,11 +130,12 @@ async function startedServer(
   const life = createLifecycle({
     admin: false,
     logger: silent,
-    gracePeriodSeconds: 10,
+    gracePeriodSeconds: lameDuck.gracePeriodSeconds ?? 10,
     minLameDuckMs: lameDuck.minMs,
     maxLameDuckMs: lameDuck.maxMs,
     quietFloorMs: 100,
   }).add(drain);
+  for (const participant of alongside) life.add(participant);
   await life.start();
   t.after(async () => {
     await life.shutdown();
@@ -190,8 +224,15 @@ function goawayOf(session: ClientHttp2Session): Promise<number> {
 }
 
 test('at the nudge idle connections are closed; a busy one only once idle; later ones after a first call', async (t) => {
-  // 4.
-  const { drain, life, target } = await startedServer(t, { minMs: 1000, maxMs: 5000 });
+  // 4. The lame duck lasts until the last step is done (the hold), not for a fixed window.
+  const hold = lameDuckHold();
+  const { drain, life, target } = await startedServer(
+    t,
+    { minMs: 1000, maxMs: 60_000, gracePeriodSeconds: 120 },
+    undefined,
+    [],
+    hold.participant,
+  );
   const idle = h2connect(`http://${target}`);
   idle.on('error', () => {});
   t.after(() => idle.destroy());
@@ -264,6 +305,7 @@ test('at the nudge idle connections are closed; a busy one only once idle; later
   const lateEcho = createEchoClient(target);
   t.after(() => lateEcho.close());
   assert.equal((await unary(lateEcho, 'after nudge')).message, 'after nudge');
+  hold.release();
   idle.destroy();
   busy.destroy();
   later.destroy();
