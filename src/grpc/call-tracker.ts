@@ -6,6 +6,11 @@ import type {
   ServerInterceptor,
   ServerMethodDefinition,
 } from '@grpc/grpc-js';
+import {
+  type InFlightEntry,
+  InFlightList,
+  type ReadonlyInFlightList,
+} from '../drain/in-flight-list.js';
 import { createTrafficMeter, type TrafficMeter } from '../drain/traffic-meter.js';
 
 /** A call in flight on a server. */
@@ -35,7 +40,7 @@ export interface CallTracker {
   /** Install on the server (through its bind credentials). */
   readonly interceptor: ServerInterceptor;
   /** Calls in flight, in arrival order. */
-  readonly calls: ReadonlySet<TrackedCall>;
+  readonly calls: ReadonlyInFlightList<TrackedCall>;
   /** Arrivals and calls in flight, probes excluded. */
   readonly traffic: TrafficMeter;
   /** Per-method counts, probes included. */
@@ -59,7 +64,7 @@ type AuthContext = ReturnType<ServerInterceptingCallInterface['getAuthContext']>
 type ConnectionInfo = ReturnType<ServerInterceptingCallInterface['getConnectionInfo']>;
 
 interface TrackerState {
-  readonly calls: Set<TrackedCall>;
+  readonly calls: InFlightList<TrackedCall>;
   readonly traffic: TrafficMeter;
   idleWaiters: Array<() => void>;
 }
@@ -74,6 +79,7 @@ class TrackingCall implements ServerInterceptingCallInterface, TrackedCall {
   private done = false;
   private started = false;
   private endedByDrain = false;
+  private readonly entry: InFlightEntry<TrackedCall>;
   statusSent = false;
   constructor(
     private readonly next: ServerInterceptingCallInterface,
@@ -83,14 +89,16 @@ class TrackingCall implements ServerInterceptingCallInterface, TrackedCall {
     readonly method: string,
     readonly streaming: boolean,
     readonly startedAtMs: number,
-  ) {}
+  ) {
+    this.entry = state.calls.add(this);
+  }
 
   /** Called once the call's stream is done: after its status went out, or a reset. */
   finish(): void {
     if (this.done) return;
     this.done = true;
     const { calls, traffic } = this.state;
-    calls.delete(this);
+    calls.remove(this.entry);
     this.counts.inFlight -= 1;
     if (!this.probe) traffic.requestFinished();
     if (calls.size === 0 && this.state.idleWaiters.length > 0) {
@@ -187,7 +195,7 @@ class EndWatchingListener implements InterceptingServerListener {
 export function createCallTracker(options: CallTrackerOptions): CallTracker {
   const { isProbe, now } = options;
   const state: TrackerState = {
-    calls: new Set<TrackedCall>(),
+    calls: new InFlightList<TrackedCall>(),
     traffic: createTrafficMeter({ now }),
     idleWaiters: [],
   };
@@ -210,6 +218,7 @@ export function createCallTracker(options: CallTrackerOptions): CallTracker {
     const method = descriptor.path;
     const probe = isProbe(method);
     const counts = countsOf(method);
+    // Listed in flight by its constructor.
     const call = new TrackingCall(
       next,
       state,
@@ -219,7 +228,6 @@ export function createCallTracker(options: CallTrackerOptions): CallTracker {
       descriptor.requestStream || descriptor.responseStream,
       probe ? now() : traffic.recordArrival(),
     );
-    calls.add(call);
     counts.started += 1;
     counts.inFlight += 1;
     if (!probe) traffic.requestStarted();

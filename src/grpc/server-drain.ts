@@ -6,10 +6,12 @@ import {
   status as GrpcStatus,
   ServerCredentials,
 } from '@grpc/grpc-js';
+import { InFlightList, type ReadonlyInFlightList } from '../drain/in-flight-list.js';
 import type { TrafficMeter } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
 import { waitForDrain } from '../http/drain-wait.js';
 import { createH2Sessions } from '../http/h2-sessions.js';
+import { runFirst } from '../http/run-first.js';
 import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
@@ -80,7 +82,7 @@ export type GrpcDrainParticipant = Participant &
      */
     readonly drainSignal: AbortSignal;
     /** Calls in flight now. */
-    readonly calls: ReadonlySet<TrackedCall>;
+    readonly calls: ReadonlyInFlightList<TrackedCall>;
     /** The port bound by `start()`; throws before. */
     readonly port: number;
   };
@@ -138,7 +140,7 @@ export function drainGrpcServer(
   }
   const tracker = createCallTracker({ isProbe, now });
   const sessions = createH2Sessions({ goawayOnlyWhenIdle: true });
-  const sockets = new Set<Socket>();
+  const sockets = new InFlightList<Socket>();
   const drainController = new AbortController();
   // Every long-lived handler may listen; the default limit of 10 would warn.
   setMaxListeners(0, drainController.signal);
@@ -150,20 +152,23 @@ export function drainGrpcServer(
   let bindFailure: LameduckError | undefined;
 
   const onSocket = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const entry = sockets.add(socket);
+    socket.once('close', () => sockets.remove(entry));
   };
+  // Puts grpc-js's own 'stream' listeners back, one per server.
+  let putStreamListenersBack: Array<() => void> = [];
   const attach = (http2Server: GrpcHttp2Server): void => {
     http2Server.prependListener('connection', onSocket);
     http2Server.prependListener('session', sessions.track);
-    http2Server.prependListener('stream', sessions.trackStream);
+    putStreamListenersBack.push(runFirst(http2Server, 'stream', sessions.trackStream));
   };
   const detach = (): void => {
     for (const http2Server of listening) {
       http2Server.off('connection', onSocket);
       http2Server.off('session', sessions.track);
-      http2Server.off('stream', sessions.trackStream);
     }
+    for (const putBack of putStreamListenersBack) putBack();
+    putStreamListenersBack = [];
   };
   const describe = (call: TrackedCall, atMs: number): string =>
     `${call.method}${call.streaming ? ' (stream)' : ''} from ${call.peer()} in flight for ${Math.round(atMs - call.startedAtMs)} ms`;
@@ -210,7 +215,7 @@ export function drainGrpcServer(
   };
   const endCalls = (calls: Iterable<TrackedCall>, details: string, atMs: number): string[] => {
     const ended: string[] = [];
-    for (const call of [...calls]) {
+    for (const call of calls) {
       ended.push(describe(call, atMs));
       call.end(GrpcStatus.UNAVAILABLE, details);
     }

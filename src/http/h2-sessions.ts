@@ -1,4 +1,5 @@
 import { type Http2Session, constants as h2, type ServerHttp2Stream } from 'node:http2';
+import { InFlightList } from '../drain/in-flight-list.js';
 
 // A GOAWAY with the largest stream id says "open no new streams" while accepting the ones already
 // on the wire (RFC 9113 section 6.8); the final GOAWAY follows when the session is closed.
@@ -40,12 +41,16 @@ export interface H2Sessions {
 
 type Step = 'none' | 'noticed' | 'closing';
 
+// The session a stream was counted open on, until it closes.
+const kOpenOn = Symbol('lameduck.openOnSession');
+type TrackedStream = ServerHttp2Stream & { [kOpenOn]?: Http2Session };
+
 /** Makes an empty {@link H2Sessions}. */
 export function createH2Sessions(
   options: H2SessionsOptions = { goawayOnlyWhenIdle: false },
 ): H2Sessions {
   const { goawayOnlyWhenIdle } = options;
-  const sessions = new Set<Http2Session>();
+  const sessions = new InFlightList<Http2Session>();
   const openStreams = new WeakMap<Http2Session, number>();
   // Sessions opened after the notice, noticed at their first stream.
   const noticeAtFirstStream = new WeakSet<Http2Session>();
@@ -67,8 +72,17 @@ export function createH2Sessions(
     if (!goawayOnlyWhenIdle) session.goaway(h2.NGHTTP2_NO_ERROR, shutdownNoticeStreamId);
     if (idle) closeSession(session);
   };
-  const forget = function (this: Http2Session): void {
-    sessions.delete(this);
+
+  // One function for every stream, the session on the stream: no closure per stream.
+  const onStreamClose = function (this: TrackedStream): void {
+    const session = this[kOpenOn];
+    if (session === undefined) return;
+    this[kOpenOn] = undefined;
+    const open = (openStreams.get(session) ?? 1) - 1;
+    openStreams.set(session, open);
+    if (open === 0 && (step === 'noticed' || (step === 'closing' && goawayOnlyWhenIdle))) {
+      closeSession(session);
+    }
   };
 
   return {
@@ -76,8 +90,8 @@ export function createH2Sessions(
       return sessions.size;
     },
     track(session) {
-      sessions.add(session);
-      session.once('close', forget);
+      const entry = sessions.add(session);
+      session.once('close', () => sessions.remove(entry));
       // A new session noticed at once has no stream yet, so it would stop reading and close
       // before serving anything: the caller's first calls, refused twice, would fail. Its first
       // stream is served; the notice goes out with it.
@@ -89,13 +103,8 @@ export function createH2Sessions(
       if (session === undefined) return;
       openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
       if (noticeAtFirstStream.delete(session)) noticeSession(session);
-      stream.once('close', () => {
-        const open = (openStreams.get(session) ?? 1) - 1;
-        openStreams.set(session, open);
-        if (open === 0 && (step === 'noticed' || (step === 'closing' && goawayOnlyWhenIdle))) {
-          closeSession(session);
-        }
-      });
+      (stream as TrackedStream)[kOpenOn] = session;
+      stream.on('close', onStreamClose);
     },
     notice() {
       if (step !== 'none') return;

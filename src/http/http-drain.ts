@@ -9,6 +9,7 @@ import type { Http2SecureServer, Http2Server, Http2Session, ServerHttp2Stream } 
 import { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { type InFlightEntry, InFlightList } from '../drain/in-flight-list.js';
 import {
   createTrafficMeter,
   type TrafficSnapshot,
@@ -29,6 +30,7 @@ import { createHttp1Requests } from './http1-requests.js';
 import { createInFlightRequests, type InFlightRequest } from './in-flight-requests.js';
 import { listenAlongside } from './listen-alongside.js';
 import { rawHeader } from './raw-header.js';
+import { runFirst } from './run-first.js';
 import { createUpgradedConnections } from './upgraded-connections.js';
 import { whenListening } from './when-listening.js';
 
@@ -79,7 +81,9 @@ export type HttpDrainParticipant = Participant &
     readonly drainSignal: AbortSignal;
   };
 
-type RequestListener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
+// A connection's place in the drain's list, on the socket: found again without a lookup.
+const kSocketEntry = Symbol('lameduck.socketEntry');
+type ListedSocket = Socket & { [kSocketEntry]?: InFlightEntry<Socket> };
 
 /**
  * Makes an HTTP server a lifecycle participant that leaves without failing a request.
@@ -126,7 +130,7 @@ export function drainHttpServer(
   // application already uses it (HTTP/1 requests with allowHTTP1 arrive there too).
   const watchRequests = !isHttp2 || server.listenerCount('request') > 0;
   // HTTP connections, kept to be destroyed at the end; upgraded ones move to `upgrades`.
-  const sockets = new Set<Socket>();
+  const sockets = new InFlightList<Socket>();
   const sessions = createH2Sessions();
   // Set by stop(): called once nothing is in flight.
   let onIdle: (() => void) | undefined;
@@ -140,13 +144,17 @@ export function drainHttpServer(
   // Every upgraded connection may listen; the default limit of 10 would warn.
   setMaxListeners(0, drainController.signal);
 
-  const forgetSocket = function (this: Socket): void {
-    sockets.delete(this);
+  const forgetSocket = function (this: ListedSocket): void {
+    unlistSocket(this);
     http1.socketClosed(this);
   };
-  const addSocket = (socket: Socket): void => {
-    sockets.add(socket);
+  const addSocket = (socket: ListedSocket): void => {
+    socket[kSocketEntry] = sockets.add(socket);
     socket.once('close', forgetSocket);
+  };
+  const unlistSocket = (socket: ListedSocket): void => {
+    const entry = socket[kSocketEntry];
+    if (entry !== undefined) sockets.remove(entry);
   };
 
   // A connection counts as traffic through its requests (HTTP/1) or its session (HTTP/2), not at
@@ -194,8 +202,8 @@ export function drainHttpServer(
       if (!isProbe(rawHeader(req.rawHeaders, 'user-agent'))) meter.countArrival();
       return http1.isAnswerable(req, res);
     }
-    const socket = req.socket;
-    if (!sockets.has(socket)) addSocket(socket);
+    const socket: ListedSocket = req.socket;
+    if (socket[kSocketEntry]?.value === undefined) addSocket(socket);
     return http1.track(req, res, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
   };
   // `Expect` requests go to their own listeners instead of 'request'.
@@ -203,7 +211,7 @@ export function drainHttpServer(
     onRequest(req, res);
   };
   const onUpgrade = (req: IncomingMessage, socket: Duplex): void => {
-    sockets.delete(socket as Socket);
+    unlistSocket(socket as ListedSocket);
     upgrades.track(req, socket, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
   };
 
@@ -213,39 +221,23 @@ export function drainHttpServer(
       target: String(headers[':path'] ?? '/'),
       startedAtMs: arrivedAtMs(headers['user-agent']),
     };
-    requests.add(request);
+    const entry = requests.add(request);
     sessions.trackStream(stream);
-    stream.once('close', () => requests.finish(request));
+    stream.once('close', () => requests.finish(entry));
   };
   const onSession = (session: Http2Session): void => {
     meter.recordArrival();
     sessions.track(session);
   };
 
-  // One listener that runs ours, then the application's: EventEmitter copies its listener array
-  // on every emit when an event has more than one, which costs more than all our bookkeeping.
-  const applicationListeners = watchRequests
-    ? (server.listeners('request') as RequestListener[])
-    : [];
-  const combinedRequestListener = function (
-    this: unknown,
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): void {
-    if (!onRequest(req, res)) return;
-    for (const listener of applicationListeners) listener.call(this, req, res);
-  };
   // HTTP/2 sockets too: a session closed gracefully keeps its socket until the peer closes.
   const socketEvent = server instanceof HttpsServer ? 'secureConnection' : 'connection';
   server.prependListener(socketEvent, onSocket);
-  if (isHttp2) {
-    server.prependListener('session', onSession);
-    server.prependListener('stream', onStream);
-  }
-  if (watchRequests) {
-    server.removeAllListeners('request');
-    server.on('request', combinedRequestListener);
-  }
+  if (isHttp2) server.prependListener('session', onSession);
+  const putListenersBack = [
+    ...(isHttp2 ? [runFirst(server, 'stream', onStream)] : []),
+    ...(watchRequests ? [runFirst(server, 'request', onRequest)] : []),
+  ];
   const stopListeningAlongside = listenAlongside(server, {
     checkContinue: onExpectation,
     checkExpectation: onExpectation,
@@ -255,12 +247,8 @@ export function drainHttpServer(
   const detach = (): void => {
     server.off(socketEvent, onSocket);
     server.off('session', onSession);
-    server.off('stream', onStream);
     stopListeningAlongside();
-    if (watchRequests) {
-      server.off('request', combinedRequestListener);
-      for (const listener of applicationListeners) server.on('request', listener);
-    }
+    for (const putBack of putListenersBack) putBack();
   };
 
   const destroyConnections = (): number => {

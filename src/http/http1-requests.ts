@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { InFlightEntry } from '../drain/in-flight-list.js';
 import type { InFlightRequest, InFlightRequests } from './in-flight-requests.js';
 
 /**
@@ -53,6 +54,8 @@ interface Http1Request extends InFlightRequest {
   readonly socket: Socket;
   older: Http1Request | undefined;
   newer: Http1Request | undefined;
+  /** Its place among the requests in flight, once tracked. */
+  entry?: InFlightEntry<InFlightRequest>;
   /** Adopted while the parser had read requests after it: not the last one on its connection. */
   readonly queuedBehind?: boolean;
 }
@@ -103,12 +106,15 @@ export function createHttp1Requests(requests: InFlightRequests): Http1Requests {
   let adoptedSinceMs = 0;
 
   const finish = (request: Http1Request): void => {
-    if (!requests.finish(request)) return;
+    if (request.entry === undefined || !requests.finish(request.entry)) return;
     const { older, newer } = request;
     const socket = request.socket as TrackedSocket;
     if (older !== undefined) older.newer = newer;
     if (newer !== undefined) newer.older = older;
     else socket[kNewest] = older;
+    // A finished request lets go of its neighbours: see in-flight-list.ts for why.
+    request.older = undefined;
+    request.newer = undefined;
     if (socket.destroyed) return;
     // Node put the next queued response on the socket before this one's 'close': one read
     // before tracking started is adopted as it comes up.
@@ -125,7 +131,7 @@ export function createHttp1Requests(requests: InFlightRequests): Http1Requests {
   const startTracking = (request: Http1Request): void => {
     (request.res as TrackedResponse)[kRequest] = request;
     request.res.on('close', onResponseClose);
-    requests.add(request);
+    request.entry = requests.add(request);
   };
   // Tracks `res`, a response of `socket` read before tracking started, as the oldest request of
   // the connection: every tracked one was read after it.
@@ -201,7 +207,13 @@ export function createHttp1Requests(requests: InFlightRequests): Http1Requests {
       }
     },
     socketClosed(socket) {
-      for (let r = (socket as TrackedSocket)[kNewest]; r !== undefined; r = r.older) finish(r);
+      let request = (socket as TrackedSocket)[kNewest];
+      while (request !== undefined) {
+        // Read first: finishing a request unlinks it.
+        const older = request.older;
+        finish(request);
+        request = older;
+      }
     },
     isBusy(socket) {
       return (socket as TrackedSocket)[kNewest] !== undefined;

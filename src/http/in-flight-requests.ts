@@ -1,3 +1,4 @@
+import { type InFlightEntry, InFlightList } from '../drain/in-flight-list.js';
 import type { TrafficMeter } from '../drain/traffic-meter.js';
 import { requestPath } from './request-path.js';
 
@@ -15,10 +16,10 @@ export interface InFlightRequest {
 /** The requests in flight on one server, counted in its traffic meter. */
 export interface InFlightRequests {
   readonly size: number;
-  /** Counts `request` as in flight. */
-  add(request: InFlightRequest): void;
-  /** Counts `request` as finished; false (and nothing counted) if it already was. */
-  finish(request: InFlightRequest): boolean;
+  /** Counts `request` as in flight; the handle is what `finish` takes. */
+  add(request: InFlightRequest): InFlightEntry<InFlightRequest>;
+  /** Counts the request as finished; false (and nothing counted) if it already was. */
+  finish(entry: InFlightEntry<InFlightRequest>): boolean;
   /** Each request in flight, `GET /path in flight for 12 ms`. */
   describe(atMs: number): string[];
   [Symbol.iterator](): Iterator<InFlightRequest>;
@@ -29,17 +30,17 @@ export function createInFlightRequests(
   traffic: TrafficMeter,
   onFinished: () => void,
 ): InFlightRequests {
-  const requests = new Set<InFlightRequest>();
+  const requests = new InFlightList<InFlightRequest>();
   return {
     get size() {
       return requests.size;
     },
     add(request) {
-      requests.add(request);
       traffic.requestStarted();
+      return requests.add(request);
     },
-    finish(request) {
-      if (!requests.delete(request)) return false;
+    finish(entry) {
+      if (!requests.remove(entry)) return false;
       traffic.requestFinished();
       onFinished();
       return true;
