@@ -28,7 +28,7 @@ import {
   etcdChannelOptions,
   registerEtcdResolver,
 } from '../src/grpc/etcd-resolver.js';
-import type { Logger } from '../src/lifecycle/logger.js';
+import type { Logger } from '../src/log/logger.js';
 import { decodeEchoReply, echoMethods, encodeEchoRequest } from '../test/helpers/grpc-echo.js';
 import { waitUntil } from '../test/helpers/wait-until.js';
 import { type Benchmark, type BenchmarkReport, summaryRow } from './benchmark.js';

@@ -40,13 +40,6 @@ export {
   lifecycleDefaults,
   resolveLifecycleConfig,
 } from './lifecycle/lifecycle-options.js';
-export {
-  createJsonLogger,
-  type JsonLoggerOptions,
-  jsonLoggerDefaults,
-  type Logger,
-  type LogLevel,
-} from './lifecycle/logger.js';
 export type {
   Advertiser,
   LameDuckAware,
@@ -72,3 +65,10 @@ export type { Phase, PhaseKind, ShutdownTrigger } from './lifecycle/phase.js';
 export type { RunOptions } from './lifecycle/run.js';
 export { runDefaults } from './lifecycle/run.js';
 export type { SettingOrigin } from './lifecycle/setting-source.js';
+export {
+  createJsonLogger,
+  type JsonLoggerOptions,
+  jsonLoggerDefaults,
+  type Logger,
+  type LogLevel,
+} from './log/logger.js';

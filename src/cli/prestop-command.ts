@@ -4,8 +4,8 @@ import { err, ok, type Result } from '../errors/lameduck-error.js';
 import { defaultAdminPort } from '../lifecycle/admin-options.js';
 import { secondsToMs } from '../lifecycle/clock.js';
 import { parseLifecycleEnvNumber } from '../lifecycle/lifecycle-options.js';
-import { timerDelayLimitSeconds } from '../lifecycle/timer-delay.js';
-import { parseWholeNumber, type WholeNumberRange } from '../lifecycle/whole-number.js';
+import { timerDelayLimitSeconds } from '../options/timer-delay.js';
+import { parseWholeNumber, type WholeNumberRange } from '../options/whole-number.js';
 
 /** A flag's whole-number parser for commander: decimal digits within `range`, as env settings. */
 function wholeNumberFlag(flag: string, range: WholeNumberRange): (value: string) => number {

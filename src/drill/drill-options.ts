@@ -5,7 +5,7 @@
  */
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
 import type { LoadedManifest } from '../k8s/manifest-loader.js';
-import type { Logger } from '../lifecycle/logger.js';
+import type { Logger } from '../log/logger.js';
 import { readDrillSpec } from './model/drill-spec.js';
 import { parsePropagation } from './model/propagation.js';
 import type { TrafficPath } from './runtime/drill-recorder.js';

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { timerDelayLimitMs } from '../lifecycle/timer-delay.js';
-import { checkWholeNumber } from '../lifecycle/whole-number.js';
+import { timerDelayLimitMs } from '../options/timer-delay.js';
+import { checkWholeNumber } from '../options/whole-number.js';
 import {
   EtcdMember,
   isAddressInUseError,

@@ -1,7 +1,7 @@
 import { type ChannelOptions, experimental, type ServiceConfig, status } from '@grpc/grpc-js';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
-import { assertKnownOptions } from '../lifecycle/option-check.js';
+import { createJsonLogger, type Logger } from '../log/logger.js';
+import { assertKnownOptions } from '../options/option-check.js';
 import {
   type EtcdConnection,
   etcdConnectionOptionNames,

@@ -12,7 +12,6 @@ import { LameduckError } from '../errors/lameduck-error.js';
 import { waitForDrain } from '../http/drain-wait.js';
 import { createH2Sessions } from '../http/h2-sessions.js';
 import { runFirst } from '../http/run-first.js';
-import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
   MetricsSource,
@@ -22,7 +21,8 @@ import type {
   StopOutcome,
   TrafficSource,
 } from '../lifecycle/participant.js';
-import { timerDelayProblem } from '../lifecycle/timer-delay.js';
+import { assertKnownOptions } from '../options/option-check.js';
+import { timerDelayProblem } from '../options/timer-delay.js';
 import { createCallTracker, type TrackedCall } from './call-tracker.js';
 import { checkGrpcJsForDrain, type GrpcHttp2Server, http2ServersOf } from './grpc-internals.js';
 import { createGrpcHealth, type GrpcHealth } from './health.js';

@@ -16,14 +16,14 @@ import {
   trafficMeterDefaults,
 } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   LameDuckAware,
   Nudger,
   Participant,
   TrafficSource,
 } from '../lifecycle/participant.js';
-import { timerDelayProblem } from '../lifecycle/timer-delay.js';
+import { assertKnownOptions } from '../options/option-check.js';
+import { timerDelayProblem } from '../options/timer-delay.js';
 import { waitForDrain } from './drain-wait.js';
 import { createH2Sessions } from './h2-sessions.js';
 import { createHttp1Requests } from './http1-requests.js';

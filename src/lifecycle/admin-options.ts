@@ -6,9 +6,9 @@
 import { type Registry, register } from 'prom-client';
 import { type AddressAllowList, parseAddressAllowList } from '../admin/address-allow-list.js';
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
-import { checkKnownOptions, describeValue } from './option-check.js';
+import { checkKnownOptions, describeValue } from '../options/option-check.js';
+import type { WholeNumberRange } from '../options/whole-number.js';
 import { type Env, resolveWholeNumber, type SettingOrigin } from './setting-source.js';
-import type { WholeNumberRange } from './whole-number.js';
 
 /** Where the admin server listens; see `LifecycleOptions.admin`. */
 export interface AdminOptions {

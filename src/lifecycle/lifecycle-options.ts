@@ -1,4 +1,12 @@
 import { err, LameduckError, ok, type Result } from '../errors/lameduck-error.js';
+import type { Logger } from '../log/logger.js';
+import { checkKnownOptions, describeValue } from '../options/option-check.js';
+import {
+  maxTimerDelaySeconds,
+  timerDelayLimitMs,
+  timerDelayLimitSeconds,
+} from '../options/timer-delay.js';
+import { parseWholeNumber, type WholeNumberRange } from '../options/whole-number.js';
 import {
   type AdminConfig,
   type AdminOptions,
@@ -7,11 +15,7 @@ import {
 } from './admin-options.js';
 import { type Clock, systemClock } from './clock.js';
 import { checkLifecycleTiming } from './lifecycle-timing.js';
-import type { Logger } from './logger.js';
-import { checkKnownOptions, describeValue } from './option-check.js';
 import { type Env, resolveWholeNumber, type SettingOrigin } from './setting-source.js';
-import { maxTimerDelaySeconds, timerDelayLimitMs, timerDelayLimitSeconds } from './timer-delay.js';
-import { parseWholeNumber, type WholeNumberRange } from './whole-number.js';
 
 /** Options of {@link createLifecycle}. */
 export interface LifecycleOptions {

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import { createFakeClock } from '../../test/helpers/fake-clock.js';
 import type { TrafficSnapshot } from '../drain/traffic-meter.js';
 import { LameduckError } from '../errors/lameduck-error.js';
+import type { Logger } from '../log/logger.js';
 import { createLifecycle } from './lifecycle.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
-import type { Logger } from './logger.js';
 import type { Participant, StopOutcome } from './participant.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };

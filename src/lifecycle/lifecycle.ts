@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { createJsonLogger, type Logger } from '../log/logger.js';
 import { type Budget, createBudget } from './budget.js';
 import { planLameDuck } from './lame-duck-plan.js';
 import { waitForQuiet } from './lame-duck-wait.js';
@@ -13,7 +14,6 @@ import {
   resolveLifecycleConfig,
 } from './lifecycle-options.js';
 import { logEvent } from './log-event.js';
-import { createJsonLogger, type Logger } from './logger.js';
 import {
   isLameDuckAware,
   isMetricsSource,

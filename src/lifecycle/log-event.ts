@@ -1,5 +1,5 @@
+import type { Logger } from '../log/logger.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
-import type { Logger } from './logger.js';
 
 type EventOf<T extends LifecycleEvent['type']> = Extract<LifecycleEvent, { type: T }>;
 

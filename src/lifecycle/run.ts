@@ -1,9 +1,9 @@
 import { type AdminServer, createAdminServer } from '../admin/admin-server.js';
 import { LameduckError } from '../errors/lameduck-error.js';
+import { assertKnownOptions } from '../options/option-check.js';
 import { type AdminConfig, adminPortInUseAdvice } from './admin-options.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { LifecycleEvent } from './lifecycle-events.js';
-import { assertKnownOptions } from './option-check.js';
 import type { PhaseKind } from './phase.js';
 import { createRefusalLog } from './refusal-log.js';
 

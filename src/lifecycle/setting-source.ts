@@ -4,7 +4,11 @@
  * Pure: the environment is passed in.
  */
 import { ok, type Result } from '../errors/lameduck-error.js';
-import { checkWholeNumber, parseWholeNumber, type WholeNumberRange } from './whole-number.js';
+import {
+  checkWholeNumber,
+  parseWholeNumber,
+  type WholeNumberRange,
+} from '../options/whole-number.js';
 
 /** Where a setting's value came from: an option in code, the environment, or the default. */
 export type SettingOrigin = 'option' | 'env' | 'default';

@@ -1,6 +1,6 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
-import type { Logger } from '../lifecycle/logger.js';
+import type { Logger } from '../log/logger.js';
 import { type EndpointChange, EndpointSet } from './endpoint-set.js';
 import { boundEtcdCall, etcdFailureReason } from './etcd-client.js';
 import type { EtcdDiscoveryOptions } from './etcd-discovery.js';

@@ -1,8 +1,8 @@
 import type { Etcd3 } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
-import { assertKnownOptions } from '../lifecycle/option-check.js';
-import { timerDelayProblem } from '../lifecycle/timer-delay.js';
+import { createJsonLogger, type Logger } from '../log/logger.js';
+import { assertKnownOptions } from '../options/option-check.js';
+import { timerDelayProblem } from '../options/timer-delay.js';
 import {
   createDiscoverySource,
   type DiscoverySource,

@@ -1,8 +1,6 @@
 import { hostname } from 'node:os';
 import type { Etcd3, Lease } from 'etcd3';
 import { LameduckError } from '../errors/lameduck-error.js';
-import { createJsonLogger, type Logger } from '../lifecycle/logger.js';
-import { assertKnownOptions } from '../lifecycle/option-check.js';
 import type {
   Advertiser,
   LameDuckAware,
@@ -10,8 +8,10 @@ import type {
   ReadinessGate,
   ServingAware,
 } from '../lifecycle/participant.js';
-import { timerDelayLimitSeconds, timerDelayProblem } from '../lifecycle/timer-delay.js';
-import { checkWholeNumber } from '../lifecycle/whole-number.js';
+import { createJsonLogger, type Logger } from '../log/logger.js';
+import { assertKnownOptions } from '../options/option-check.js';
+import { timerDelayLimitSeconds, timerDelayProblem } from '../options/timer-delay.js';
+import { checkWholeNumber } from '../options/whole-number.js';
 import {
   boundEtcdCall,
   type EtcdConnection,

@@ -4,7 +4,7 @@
  * as their {@link RetryDecision} says: the first with its reason, then a count per interval.
  */
 import { LameduckError } from '../errors/lameduck-error.js';
-import type { Logger } from '../lifecycle/logger.js';
+import type { Logger } from '../log/logger.js';
 import type { RetryDecision, RetrySchedule } from './retry-schedule.js';
 
 /** The registration's log. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/lifecycle/logger.js';
+import type { Logger } from '../../src/log/logger.js';
 import { TEST_TIMEOUT_MS } from './timeouts.js';
 
 /** One captured log record: the fields, the level and the message. */

@@ -4,7 +4,7 @@
  * is counted per answering pid and every failure recorded with its time.
  */
 
-import { clampTimerDelayMs } from '../../lifecycle/timer-delay.js';
+import { clampTimerDelayMs } from '../../options/timer-delay.js';
 
 /** What one request ended with; `pid` when the answer names the process that gave it. */
 export type RequestOutcome =

@@ -7,7 +7,7 @@
 
 import { LameduckError } from '../../errors/lameduck-error.js';
 import { startLocalEtcd } from '../../etcd/index.js';
-import type { Logger } from '../../lifecycle/logger.js';
+import type { Logger } from '../../log/logger.js';
 import { etcdDiscovery } from '../../registry/etcd-discovery.js';
 import type { RegistryFormat } from '../../registry/formats.js';
 import type { DrillSpec } from '../model/drill-spec.js';

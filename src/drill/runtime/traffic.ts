@@ -7,7 +7,7 @@
 import type { ChannelOptions, ServiceConfig } from '@grpc/grpc-js';
 import { Pool } from 'undici';
 import { etcdChannelOptions, registerEtcdResolver } from '../../grpc/etcd-resolver.js';
-import type { Logger } from '../../lifecycle/logger.js';
+import type { Logger } from '../../log/logger.js';
 import { etcdDiscovery } from '../../registry/etcd-discovery.js';
 import type { RegistryFormat } from '../../registry/formats.js';
 import type { TrafficPath } from './drill-recorder.js';

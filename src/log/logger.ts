@@ -1,5 +1,5 @@
+import { assertKnownOptions } from '../options/option-check.js';
 import { writeStdoutLine } from './line-writer.js';
-import { assertKnownOptions } from './option-check.js';
 
 /**
  * The logging interface lameduck writes to: a subset of pino's, so a pino logger can be passed
