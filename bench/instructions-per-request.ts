@@ -17,12 +17,12 @@
  * compiles were about half of what a request seemed to cost (258,000 instructions against 59,000
  * once settled), drowning the differences to measure. After four rounds nothing compiled.
  *
- * One request at a time (one connection, one call in flight), except in the `grpc-saturated`
- * rows: every request then takes the same path through the event loop, whatever the timing
- * (with more in flight, how many requests share a loop turn depends on timing, and the counts
- * moved by 8 %). The servers run two at a time, one per core. The price: no batching, so the
+ * One request at a time (one connection, one call in flight): every request then takes the same
+ * path through the event loop, whatever the timing (with more in flight, how many requests share
+ * a loop turn depends on timing, and the counts moved by 8 %). The price: no batching, so the
  * absolute counts are those of a lightly loaded server, higher per request than at saturation;
- * the ratios are what to read.
+ * the ratios are what to read. The `grpc-saturated` rows add what one call at a time cannot
+ * show: 64 calls in flight, queueing in the server. The servers run two at a time, one per core.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -278,9 +278,9 @@ async function runInstructionCounts(
     ),
     rows,
     notes: [
-      'Instructions counted by callgrind between a zero and a dump around each measured window, one request at a time, after a warm-up long enough for V8 to stop compiling; a process’s figure is the median of its windows, a server’s the median of its processes (all kept under figures, with processSpread).',
+      'Instructions counted by callgrind between a zero and a dump around each measured window, one request at a time (but in the grpc-saturated rows), after a warm-up long enough for V8 to stop compiling; a process’s figure is the median of its windows, a server’s the median of its processes (all kept under figures, with processSpread).',
       'No batching (one request per event-loop turn), so the absolute counts are those of a lightly loaded server; read the ratios. node runs with --no-concurrent-recompilation (valgrind runs one thread at a time and would starve the background compiler) and --no-memory-reducer (a server slowed by valgrind looks idle to it, and its full GCs would land in random windows).',
-      'grpc-saturated: the same gRPC servers with 4 channels of 16 calls in flight, so that calls queue in the server (valgrind makes it the bottleneck). There lameduck cost far more than one call at a time, nearly all of it in V8’s garbage collector; patching the compiled drain showed it comes with the call-tracker interceptor (without it the count was the bare server’s). Open: see issue 16’s closing note.',
+      'grpc-saturated: the same gRPC servers with 4 channels of 16 calls in flight, so that calls queue in the server (valgrind makes it the bottleneck). That is where the calls in flight kept in a Set cost lameduck 1.56 times the bare server, nearly all of it in V8’s garbage collector (src/drain/in-flight-list.ts says why); one call at a time did not show it.',
     ],
   };
 }
