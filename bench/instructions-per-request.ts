@@ -10,7 +10,8 @@
  *
  * Why processes as well as windows: within a process the windows repeat within about 1 %, but
  * the same server started again can settle elsewhere (http-terminator's server counted 58,465 in
- * one process and 62,111 in another), as V8's optimisation decisions differ from run to run.
+ * one process and 62,111 in another), as V8's optimisation decisions differ from run to run, and
+ * so did the size of its young generation, until pinned (see `nodeOptions`).
  *
  * The warm-up is long because V8 is slow to settle: with `--trace-opt`, TurboFan was still
  * compiling node:http's own functions after 9,000 requests, and after a warm-up of 3,000 its
@@ -163,8 +164,17 @@ async function countOnce(subject: Subject, signal: AbortSignal): Promise<Process
       // V8's memory reducer runs full GCs when allocation per millisecond drops, as it does in a
       // server slowed fifty times: with it, one gRPC server's windows ranged from 221,000 to
       // 409,000 instructions per call; without it, within 1 %. At full speed a loaded server
-      // never looks idle to it.
-      nodeOptions: ['--no-concurrent-recompilation', '--no-memory-reducer'],
+      // never looks idle to it. The young generation is pinned at 16 MB (V8's largest default):
+      // V8 sizes it per process as it goes, and a server left with a small one scavenged six
+      // times as often, which moved its count by 6 % (58,040 against 61,634 for the same server).
+      // Pinned, the collector's share per request repeated to the instruction across processes
+      // and servers, and what is left to compare is the code on the request path.
+      nodeOptions: [
+        '--no-concurrent-recompilation',
+        '--no-memory-reducer',
+        '--min-semi-space-size=16',
+        '--max-semi-space-size=16',
+      ],
       launcher: ['valgrind', '--tool=callgrind', '--quiet', `--callgrind-out-file=${outFile}`],
     });
     const ready = await child.waitForLine(
@@ -279,7 +289,7 @@ async function runInstructionCounts(
     rows,
     notes: [
       'Instructions counted by callgrind between a zero and a dump around each measured window, one request at a time (but in the grpc-saturated rows), after a warm-up long enough for V8 to stop compiling; a process’s figure is the median of its windows, a server’s the median of its processes (all kept under figures, with processSpread).',
-      'No batching (one request per event-loop turn), so the absolute counts are those of a lightly loaded server; read the ratios. node runs with --no-concurrent-recompilation (valgrind runs one thread at a time and would starve the background compiler) and --no-memory-reducer (a server slowed by valgrind looks idle to it, and its full GCs would land in random windows).',
+      'No batching (one request per event-loop turn), so the absolute counts are those of a lightly loaded server; read the ratios. node runs with --no-concurrent-recompilation (valgrind runs one thread at a time and would starve the background compiler), --no-memory-reducer (a server slowed by valgrind looks idle to it, and its full GCs would land in random windows) and a young generation pinned at 16 MB (--min/--max-semi-space-size: V8 sizes it per process, and a server left with a small one scavenged six times as often, 6 % more instructions per request for the same code).',
       'grpc-saturated: the same gRPC servers with 4 channels of 16 calls in flight, so that calls queue in the server (valgrind makes it the bottleneck). That is where the calls in flight kept in a Set cost lameduck 1.56 times the bare server, nearly all of it in V8’s garbage collector (src/drain/in-flight-list.ts says why); one call at a time did not show it.',
     ],
   };

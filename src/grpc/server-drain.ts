@@ -160,7 +160,7 @@ export function drainGrpcServer(
   const attach = (http2Server: GrpcHttp2Server): void => {
     http2Server.prependListener('connection', onSocket);
     http2Server.prependListener('session', sessions.track);
-    putStreamListenersBack.push(runFirst(http2Server, 'stream', sessions.trackStream));
+    putStreamListenersBack.push(runFirst(http2Server, 'stream', 4, sessions.trackStream));
   };
   const detach = (): void => {
     for (const http2Server of listening) {

@@ -25,8 +25,6 @@ export interface H2SessionsOptions {
  * that arrive later get the step already taken. Shared by the HTTP and gRPC participants.
  */
 export interface H2Sessions {
-  /** Number of sessions not yet closed. */
-  readonly size: number;
   /** Starts tracking `session` (from the server's `session` event). */
   track(session: Http2Session): void;
   /** Counts `stream` as open on its session until it closes (from the server's `stream` event). */
@@ -86,9 +84,6 @@ export function createH2Sessions(
   };
 
   return {
-    get size() {
-      return sessions.size;
-    },
     track(session) {
       const entry = sessions.add(session);
       session.once('close', () => sessions.remove(entry));

@@ -235,8 +235,8 @@ export function drainHttpServer(
   server.prependListener(socketEvent, onSocket);
   if (isHttp2) server.prependListener('session', onSession);
   const putListenersBack = [
-    ...(isHttp2 ? [runFirst(server, 'stream', onStream)] : []),
-    ...(watchRequests ? [runFirst(server, 'request', onRequest)] : []),
+    ...(isHttp2 ? [runFirst(server, 'stream', 4, onStream)] : []),
+    ...(watchRequests ? [runFirst(server, 'request', 2, onRequest)] : []),
   ];
   const stopListeningAlongside = listenAlongside(server, {
     checkContinue: onExpectation,

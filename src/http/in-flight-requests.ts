@@ -25,34 +25,51 @@ export interface InFlightRequests {
   [Symbol.iterator](): Iterator<InFlightRequest>;
 }
 
-/** Makes an empty {@link InFlightRequests}; `onFinished` runs after each request finishes. */
+/**
+ * Makes an empty {@link InFlightRequests}; `onFinished` runs after each request finishes. A class:
+ * see `createTrafficMeter` for why no object literal with a getter sits on the request path.
+ */
 export function createInFlightRequests(
   traffic: TrafficMeter,
   onFinished: () => void,
 ): InFlightRequests {
-  const requests = new InFlightList<InFlightRequest>();
-  return {
-    get size() {
-      return requests.size;
-    },
-    add(request) {
-      traffic.requestStarted();
-      return requests.add(request);
-    },
-    finish(entry) {
-      if (!requests.remove(entry)) return false;
-      traffic.requestFinished();
-      onFinished();
-      return true;
-    },
-    describe(atMs) {
-      return [...requests].map(
-        (r) =>
-          `${r.method} ${requestPath(r.target)} in flight for ${r.startedBeforeTracking === true ? 'at least ' : ''}${Math.round(atMs - r.startedAtMs)} ms`,
-      );
-    },
-    [Symbol.iterator]() {
-      return requests[Symbol.iterator]();
-    },
-  };
+  return new CountedRequests(traffic, onFinished);
+}
+
+class CountedRequests implements InFlightRequests {
+  readonly #requests = new InFlightList<InFlightRequest>();
+  readonly #traffic: TrafficMeter;
+  readonly #onFinished: () => void;
+
+  constructor(traffic: TrafficMeter, onFinished: () => void) {
+    this.#traffic = traffic;
+    this.#onFinished = onFinished;
+  }
+
+  get size(): number {
+    return this.#requests.size;
+  }
+
+  add(request: InFlightRequest): InFlightEntry<InFlightRequest> {
+    this.#traffic.requestStarted();
+    return this.#requests.add(request);
+  }
+
+  finish(entry: InFlightEntry<InFlightRequest>): boolean {
+    if (!this.#requests.remove(entry)) return false;
+    this.#traffic.requestFinished();
+    this.#onFinished();
+    return true;
+  }
+
+  describe(atMs: number): string[] {
+    return [...this.#requests].map(
+      (r) =>
+        `${r.method} ${requestPath(r.target)} in flight for ${r.startedBeforeTracking === true ? 'at least ' : ''}${Math.round(atMs - r.startedAtMs)} ms`,
+    );
+  }
+
+  [Symbol.iterator](): Iterator<InFlightRequest> {
+    return this.#requests[Symbol.iterator]();
+  }
 }

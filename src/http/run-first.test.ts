@@ -10,7 +10,7 @@ test('ours runs ahead of the listeners already there, as one listener, with thei
     calls.push(`app ${a} ${b} ${this === emitter}`);
   });
   emitter.once('request', (a: string) => calls.push(`once ${a}`));
-  const putBack = runFirst(emitter, 'request', (a: string) => {
+  const putBack = runFirst(emitter, 'request', 2, (a: string) => {
     calls.push(`ours ${a}`);
   });
   assert.equal(emitter.listenerCount('request'), 1);
@@ -29,13 +29,14 @@ test('ours runs ahead of the listeners already there, as one listener, with thei
 test('ours returning false stops the event before the others; listeners added later run after', () => {
   const emitter = new EventEmitter();
   const calls: string[] = [];
-  emitter.on('stream', (n: number) => calls.push(`app ${n}`));
-  runFirst(emitter, 'stream', (n: number) => {
-    calls.push(`ours ${n}`);
+  emitter.on('stream', (n: number, ...rest: string[]) => calls.push(`app ${n} ${rest.join(' ')}`));
+  runFirst(emitter, 'stream', 4, (n: number, ...rest: string[]) => {
+    calls.push(`ours ${n} ${rest.join(' ')}`);
     return n !== 2;
   });
   emitter.on('stream', (n: number) => calls.push(`later ${n}`));
-  emitter.emit('stream', 1);
-  emitter.emit('stream', 2);
-  assert.deepEqual(calls, ['ours 1', 'app 1', 'later 1', 'ours 2', 'later 2']);
+  emitter.emit('stream', 1, 'h', 'f', 'r');
+  emitter.emit('stream', 2, 'h', 'f', 'r');
+  // Four arguments reach every listener run through ours.
+  assert.deepEqual(calls, ['ours 1 h f r', 'app 1 h f r', 'later 1', 'ours 2 h f r', 'later 2']);
 });

@@ -24,40 +24,57 @@ interface UpgradedConnection {
   readonly startedAtMs: number;
 }
 
-/** Makes an empty {@link UpgradedConnections}; `onClosed` runs after each connection closes. */
+/**
+ * Makes an empty {@link UpgradedConnections}; `onClosed` runs after each connection closes. A
+ * class: see `createTrafficMeter` for why no object literal with a getter sits on the request path.
+ */
 export function createUpgradedConnections(
   traffic: TrafficMeter,
   onClosed: () => void,
 ): UpgradedConnections {
-  const connections = new Map<Duplex, UpgradedConnection>();
-  const forget = function (this: Duplex): void {
-    if (!connections.delete(this)) return;
-    traffic.requestFinished();
-    onClosed();
-  };
-  return {
-    get size() {
-      return connections.size;
-    },
-    track(req, socket, startedAtMs) {
-      if (socket.destroyed) return;
-      // Upgrades are rare next to requests: the description is built now, while the peer is known.
-      const { remoteAddress, remotePort } = req.socket;
-      connections.set(socket, {
-        request: `${req.method ?? 'GET'} ${requestPath(req.url ?? '/')} (upgraded to ${req.headers.upgrade ?? '?'})`,
-        peer: `${remoteAddress ?? '?'}:${remotePort ?? '?'}`,
-        startedAtMs,
-      });
-      traffic.requestStarted();
-      socket.once('close', forget);
-    },
-    describe(atMs) {
-      return [...connections.values()].map(
-        (c) => `${c.request} from ${c.peer} open for ${Math.round(atMs - c.startedAtMs)} ms`,
-      );
-    },
-    destroy() {
-      for (const socket of connections.keys()) socket.destroy();
-    },
-  };
+  return new OpenUpgrades(traffic, onClosed);
+}
+
+class OpenUpgrades implements UpgradedConnections {
+  readonly #connections = new Map<Duplex, UpgradedConnection>();
+  readonly #traffic: TrafficMeter;
+  // One function for every socket: no closure per connection.
+  readonly #forget: (this: Duplex) => void;
+
+  constructor(traffic: TrafficMeter, onClosed: () => void) {
+    this.#traffic = traffic;
+    const connections = this.#connections;
+    this.#forget = function (this: Duplex): void {
+      if (!connections.delete(this)) return;
+      traffic.requestFinished();
+      onClosed();
+    };
+  }
+
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  track(req: IncomingMessage, socket: Duplex, startedAtMs: number): void {
+    if (socket.destroyed) return;
+    // Upgrades are rare next to requests: the description is built now, while the peer is known.
+    const { remoteAddress, remotePort } = req.socket;
+    this.#connections.set(socket, {
+      request: `${req.method ?? 'GET'} ${requestPath(req.url ?? '/')} (upgraded to ${req.headers.upgrade ?? '?'})`,
+      peer: `${remoteAddress ?? '?'}:${remotePort ?? '?'}`,
+      startedAtMs,
+    });
+    this.#traffic.requestStarted();
+    socket.once('close', this.#forget);
+  }
+
+  describe(atMs: number): string[] {
+    return [...this.#connections.values()].map(
+      (c) => `${c.request} from ${c.peer} open for ${Math.round(atMs - c.startedAtMs)} ms`,
+    );
+  }
+
+  destroy(): void {
+    for (const socket of this.#connections.keys()) socket.destroy();
+  }
 }

@@ -1,0 +1,51 @@
+/**
+ * The objects lameduck calls on every request or call must be in V8's fast mode. Node 20's V8
+ * makes an object literal with a getter a dictionary, where each method call is a hash lookup:
+ * the traffic meter was one, and its `countArrival()` cost 85 of the 290 instructions lameduck
+ * added to an HTTP request (counted by callgrind). Asked of V8 itself, in a child node with
+ * `--allow-natives-syntax`.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const source = (path: string): string => new URL(`../../src/${path}`, import.meta.url).href;
+
+// Each object the request path calls, by name; the child prints which are dictionaries.
+const script = `
+import { createTrafficMeter } from ${JSON.stringify(source('drain/traffic-meter.ts'))};
+import { createInFlightRequests } from ${JSON.stringify(source('http/in-flight-requests.ts'))};
+import { createHttp1Requests } from ${JSON.stringify(source('http/http1-requests.ts'))};
+import { createH2Sessions } from ${JSON.stringify(source('http/h2-sessions.ts'))};
+import { createUpgradedConnections } from ${JSON.stringify(source('http/upgraded-connections.ts'))};
+import { createCallTracker } from ${JSON.stringify(source('grpc/call-tracker.ts'))};
+const meter = createTrafficMeter();
+const requests = createInFlightRequests(meter, () => {});
+const objects = {
+  meter,
+  requests,
+  http1: createHttp1Requests(requests),
+  h2Sessions: createH2Sessions(),
+  upgrades: createUpgradedConnections(meter, () => {}),
+  callTracker: createCallTracker({ isProbe: () => false, now: () => performance.now() }),
+};
+const dictionaries = Object.entries(objects).filter(([, o]) => !%HasFastProperties(o)).map(([n]) => n);
+// A control: were the check broken, this would not be listed.
+const control = !%HasFastProperties({ get size() { return 0; } });
+process.stdout.write(JSON.stringify({ dictionaries, control }));
+`;
+
+test('the objects on the request path are not dictionaries', { timeout: 60_000 }, async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script],
+    { timeout: 50_000 },
+  );
+  const { dictionaries, control } = JSON.parse(stdout) as {
+    dictionaries: string[];
+    control: boolean;
+  };
+  assert.equal(control, true, 'an object literal with a getter should read as a dictionary');
+  assert.deepEqual(dictionaries, []);
+});
