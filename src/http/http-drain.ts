@@ -197,11 +197,12 @@ export function drainHttpServer(
   // Every HTTP/1 request, whichever event brings it. False when nobody can answer it (a response
   // ahead of it on its connection committed `Connection: close`): not for the application.
   const onRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (req.httpVersionMajor >= 2) return true; // counted as a stream
+    // Only node:http and node:https servers count only, and every request they read is HTTP/1.
     if (countingOnly) {
       if (!isProbe(rawHeader(req.rawHeaders, 'user-agent'))) meter.countArrival();
       return http1.isAnswerable(req, res);
     }
+    if (req.httpVersionMajor >= 2) return true; // counted as a stream
     const socket: ListedSocket = req.socket;
     if (socket[kSocketEntry]?.value === undefined) addSocket(socket);
     return http1.track(req, res, arrivedAtMs(rawHeader(req.rawHeaders, 'user-agent')));
