@@ -5,9 +5,10 @@
  * 1. Rolling restart, three times: start a new server, wait until it is registered, SIGTERM an
  *    old one. Zero failed calls; every old server exits 0.
  * 2. A server SIGKILLed (node crash): zero failed calls (the method is marked idempotent: calls
- *    cut by the crash are retried on another server).
- * 3. A server SIGSTOPped for 10 s (node hang), then SIGCONTed: zero failed calls; it serves
- *    again afterwards (registered again if its lease expired meanwhile).
+ *    cut by the crash are retried on another server), but for a call whose response headers were
+ *    out already, which gRPC does not retry (at most a few, all UNAVAILABLE).
+ * 3. A server SIGSTOPped for 10 s (node hang), then SIGCONTed: zero failed calls (but as in 2);
+ *    it serves again afterwards (registered again if its lease expired meanwhile).
  * 4. The etcd leader SIGKILLed in a 3-member cluster: zero failed calls, and no registration is
  *    lost (every server keeps its lease and key through the election).
  * 5. All of etcd stopped for 20 s, then restarted: calls keep flowing to the last known servers,
@@ -18,6 +19,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { LoadFailure } from '../../src/drill/runtime/open-loop.js';
 import { type LocalEtcd, startLocalEtcd } from '../../src/etcd/index.js';
 import { etcdctl } from '../helpers/etcdctl.js';
 import { encodeEchoRequest } from '../helpers/grpc-echo.js';
@@ -54,6 +56,24 @@ async function startEtcdFleet(
   return { etcd, env, pods, load, served, logger };
 }
 
+/**
+ * Every call a dead or hung server cut is retried on another server, but one whose response
+ * headers were out already: gRPC commits a call at its headers and retries it no more, and
+ * grpc-js servers send the trailers in a later write than the headers, so a SIGKILL or SIGSTOP can
+ * fall between them (seen now and then, in both tests). Those few, and only those, may fail.
+ */
+function assertOnlyCutAfterHeaders(failures: readonly LoadFailure[]): void {
+  const cutAfterHeaders = failures.filter(
+    (f) => f.code === 'UNAVAILABLE' && f.afterResponseBegan === true,
+  );
+  assert.deepEqual(
+    failures.filter((f) => !cutAfterHeaders.includes(f)),
+    [],
+    'failed calls',
+  );
+  assert.ok(cutAfterHeaders.length <= 3, `${cutAfterHeaders.length} calls cut after their headers`);
+}
+
 test('rolling restart through etcd, three times, under load: zero failed calls', async (t) => {
   // 1.
   const { env, pods, load, served } = await startEtcdFleet(t);
@@ -83,8 +103,8 @@ test('a server SIGKILLed under load: zero failed idempotent calls', async (t) =>
     others.every((pod, i) => served(pod.pid) > (before[i] ?? 0) + 300),
   );
   const report = await load.stop();
-  assert.deepEqual(report.failures, [], 'failed calls');
-  t.diagnostic(`${report.sent} calls`);
+  assertOnlyCutAfterHeaders(report.failures);
+  t.diagnostic(`${report.sent} calls, ${report.failures.length} cut after their headers`);
 });
 
 test('a server SIGSTOPped for 10 s then resumed: zero failed calls, and it rejoins', async (t) => {
@@ -106,8 +126,8 @@ test('a server SIGSTOPped for 10 s then resumed: zero failed calls, and it rejoi
     (await registeredKeys(etcd)).some((key) => key.startsWith(`${hungKey} `)),
   );
   const report = await load.stop();
-  assert.deepEqual(report.failures, [], 'failed calls');
-  t.diagnostic(`${report.sent} calls`);
+  assertOnlyCutAfterHeaders(report.failures);
+  t.diagnostic(`${report.sent} calls, ${report.failures.length} cut after their headers`);
 });
 
 test('the etcd leader SIGKILLed in a 3-member cluster: zero failed calls, no registration lost', async (t) => {

@@ -90,7 +90,8 @@ export function startGrpcLoad(
       send: (index) =>
         new Promise<RequestOutcome>((resolve) => {
           const client = clients[index % clients.length] as Client;
-          client.makeUnaryRequest(
+          let responseBegan = false;
+          const call = client.makeUnaryRequest(
             method,
             passBytes,
             passBytes,
@@ -104,6 +105,7 @@ export function startGrpcLoad(
                   ok: false,
                   code: GrpcStatus[code] ?? String(code),
                   message: error?.details ?? 'no response',
+                  ...(responseBegan ? { afterResponseBegan: true } : {}),
                 });
               } else {
                 const pid = pidOf(response);
@@ -111,6 +113,9 @@ export function startGrpcLoad(
               }
             },
           );
+          call.once('metadata', () => {
+            responseBegan = true;
+          });
         }),
       close: async () => {
         for (const client of clients) client.close();

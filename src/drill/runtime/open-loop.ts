@@ -9,7 +9,7 @@ import { clampTimerDelayMs } from '../../options/timer-delay.js';
 /** What one request ended with; `pid` when the answer names the process that gave it. */
 export type RequestOutcome =
   | { ok: true; pid?: string }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; afterResponseBegan?: boolean };
 
 /** One failed request. */
 export interface LoadFailure {
@@ -18,6 +18,11 @@ export interface LoadFailure {
   /** The protocol's error code (undici's code, `HTTP <status>`, a gRPC status name). */
   code: string;
   message: string;
+  /**
+   * gRPC: the server had sent its response headers before the call failed. gRPC commits a call
+   * then, and retries it no more (a server killed between its headers and its trailers).
+   */
+  afterResponseBegan?: boolean;
 }
 
 /** What a load run saw. */
@@ -101,6 +106,7 @@ export function startOpenLoop(options: OpenLoopOptions, signal?: AbortSignal): L
           atMs: performance.now(),
           code: outcome.code,
           message: outcome.message,
+          ...(outcome.afterResponseBegan === true ? { afterResponseBegan: true } : {}),
         });
       }
     });
