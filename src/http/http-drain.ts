@@ -197,7 +197,8 @@ export function drainHttpServer(
   // Every HTTP/1 request, whichever event brings it. False when nobody can answer it (a response
   // ahead of it on its connection committed `Connection: close`): not for the application.
   const onRequest = (req: IncomingMessage, res: ServerResponse): boolean => {
-    // Only node:http and node:https servers count only, and every request they read is HTTP/1.
+    // Counting only is for node:http and node:https servers, whose requests are all HTTP/1: the
+    // HTTP/2 check below is not needed on that path.
     if (countingOnly) {
       if (!isProbe(rawHeader(req.rawHeaders, 'user-agent'))) meter.countArrival();
       return http1.isAnswerable(req, res);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Http2Server } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
+import { waitUntil } from '../../../test/helpers/wait-until.js';
 import { startGrpcLoad } from './grpc-load.js';
 
 /**
@@ -43,14 +44,12 @@ for (const headersFirst of [true, false]) {
     });
     t.after(() => load.stop(0));
     const cutAfterHeaders = () => load.failures.filter((f) => f.afterResponseBegan === true);
-    const until = AbortSignal.timeout(5000);
     // Enough calls to have reached the server a few times.
-    while (
-      !until.aborted &&
-      (load.failures.length < 6 || (headersFirst && cutAfterHeaders().length < 2))
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntil(
+      'calls to fail',
+      () => load.failures.length >= 6 && (!headersFirst || cutAfterHeaders().length >= 2),
+      5000,
+    );
     const report = await load.stop(0);
     assert.ok(report.failures.length >= 6, `${report.failures.length} failures`);
     assert.equal(report.succeeded, 0);

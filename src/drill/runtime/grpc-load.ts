@@ -105,7 +105,7 @@ export function startGrpcLoad(
                   ok: false,
                   code: GrpcStatus[code] ?? String(code),
                   message: error?.details ?? 'no response',
-                  ...(responseBegan ? { afterResponseBegan: true } : {}),
+                  afterResponseBegan: responseBegan,
                 });
               } else {
                 const pid = pidOf(response);
