@@ -41,23 +41,45 @@ test('requests in flight are counted', () => {
   assert.equal(meter.totalArrivals, 1);
 });
 
-test('counted arrivals are dated when settled, and readers settle them first', () => {
+test('counted arrivals are spread over the time since the previous settle, dated at the settle', () => {
   const clock = manualClock();
   const meter = createTrafficMeter({ now: clock.now, rateWindowMs: 1000, bucketWidthMs: 250 });
-  meter.countArrival();
-  meter.countArrival();
-  clock.advance(100);
+  for (let i = 0; i < 10; i++) meter.countArrival();
+  clock.advance(500);
   meter.settle();
-  assert.equal(meter.lastArrivalAtMs, 100);
+  assert.equal(meter.lastArrivalAtMs, 500);
+  assert.equal(meter.totalArrivals, 10);
+  // Ten arrivals over the 500 ms the meter has lived: 20 per second.
+  assert.ok(Math.abs(meter.arrivalsPerSecond() - 20) < 1e-9, String(meter.arrivalsPerSecond()));
+  // Ten more over the next 2000 ms. The window is the last four buckets, the newest just begun,
+  // so (1750, 2500]: 750 ms of the 2000, 3.75 arrivals.
+  for (let i = 0; i < 10; i++) meter.countArrival();
+  clock.advance(2000);
+  meter.settle();
+  assert.ok(Math.abs(meter.arrivalsPerSecond() - 3.75) < 1e-9, String(meter.arrivalsPerSecond()));
+  assert.equal(meter.totalArrivals, 20);
+  // A settle with nothing counted moves the start of the next span: these 4 came in the last 250 ms.
+  clock.advance(750);
+  meter.settle();
+  for (let i = 0; i < 4; i++) meter.countArrival();
+  clock.advance(250);
+  meter.settle();
+  assert.ok(Math.abs(meter.arrivalsPerSecond() - 4) < 1e-9, String(meter.arrivalsPerSecond()));
+  assert.equal(meter.lastArrivalAtMs, 3500);
+});
+
+test('readers settle what was counted first', () => {
+  const clock = manualClock();
+  const meter = createTrafficMeter({ now: clock.now, rateWindowMs: 1000, bucketWidthMs: 250 });
   clock.advance(5000);
-  // Settled into a bucket that has left the window.
-  assert.equal(meter.arrivalsPerSecond(), 0);
+  meter.settle();
   meter.countArrival();
-  assert.equal(meter.totalArrivals, 3);
+  assert.equal(meter.totalArrivals, 1);
   clock.advance(40);
   // Not settled by a timer: the reader dates it now.
-  assert.equal(meter.lastArrivalAtMs, 5140);
-  assert.equal(meter.arrivalsPerSecond(), 1);
-  meter.settle();
-  assert.equal(meter.totalArrivals, 3);
+  assert.equal(meter.lastArrivalAtMs, 5040);
+  assert.ok(Math.abs(meter.arrivalsPerSecond() - 1) < 1e-9, String(meter.arrivalsPerSecond()));
+  meter.recordArrival();
+  assert.equal(meter.totalArrivals, 2);
+  assert.ok(Math.abs(meter.arrivalsPerSecond() - 2) < 1e-9, String(meter.arrivalsPerSecond()));
 });

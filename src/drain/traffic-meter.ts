@@ -38,12 +38,17 @@ export interface TrafficMeter extends TrafficSnapshot {
   /** Records a new request or connection; returns the clock time it was recorded at. */
   recordArrival(): number;
   /**
-   * Counts a new request or connection without reading the clock: it is dated at the next
-   * {@link TrafficMeter.settle}, or when the meter is next read. For the hot path while serving,
-   * where the rate, not the instant, is what counts; call `settle` every bucket width or so.
+   * Counts a new request or connection without reading the clock. For the hot path while
+   * serving, where the rate, not the instant, is what counts: the next
+   * {@link TrafficMeter.settle}, or the next read of the meter, spreads the arrivals counted
+   * since the previous one evenly over the time between the two, and dates the newest of them
+   * then. Call `settle` every few seconds (well inside `rateWindowMs`) so the rate stays recent.
    */
   countArrival(): void;
-  /** Dates the arrivals counted since the last call now. */
+  /**
+   * Spreads the arrivals counted since the previous settle (or since the meter was made) over the
+   * time since then, and takes now as the time of the newest.
+   */
   settle(): void;
   /** Counts a request as in flight (arrivals are recorded separately). */
   requestStarted(): void;
@@ -73,6 +78,8 @@ class BucketedTrafficMeter implements TrafficMeter {
   #totalArrivals = 0;
   #lastArrivalAtMs: number | undefined;
   #undatedArrivals = 0;
+  // Undated arrivals came after this: the previous settle, or the meter's making.
+  #undatedSinceMs: number;
 
   constructor({ now, bucketWidthMs, rateWindowMs }: TrafficMeterOptions) {
     this.#now = now;
@@ -80,6 +87,7 @@ class BucketedTrafficMeter implements TrafficMeter {
     this.#rateWindowMs = rateWindowMs;
     this.#buckets = new Array<number>(Math.ceil(rateWindowMs / bucketWidthMs)).fill(0);
     this.#createdAtMs = now();
+    this.#undatedSinceMs = this.#createdAtMs;
     this.#currentBucket = Math.floor(this.#createdAtMs / bucketWidthMs);
   }
 
@@ -107,9 +115,33 @@ class BucketedTrafficMeter implements TrafficMeter {
   }
 
   settle(): void {
-    if (this.#undatedArrivals === 0) return;
-    this.#record(this.#undatedArrivals, this.#now());
+    const atMs = this.#now();
+    const count = this.#undatedArrivals;
+    const sinceMs = this.#undatedSinceMs;
+    this.#undatedSinceMs = atMs;
+    if (count === 0) return;
     this.#undatedArrivals = 0;
+    this.#advance(atMs);
+    // Evenly over (sinceMs, atMs], each bucket its share; what fell before the window is gone.
+    const spanMs = atMs - sinceMs;
+    const bucketWidthMs = this.#bucketWidthMs;
+    const firstBucket = Math.max(
+      Math.floor(sinceMs / bucketWidthMs),
+      this.#currentBucket - this.#buckets.length + 1,
+    );
+    for (let bucket = firstBucket; bucket <= this.#currentBucket; bucket++) {
+      const share =
+        spanMs > 0
+          ? (Math.min(atMs, (bucket + 1) * bucketWidthMs) -
+              Math.max(sinceMs, bucket * bucketWidthMs)) /
+            spanMs
+          : bucket === this.#currentBucket
+            ? 1
+            : 0;
+      if (share > 0) this.#addToBucket(bucket, count * share);
+    }
+    this.#totalArrivals += count;
+    this.#lastArrivalAtMs = atMs;
   }
 
   requestStarted(): void {
@@ -145,9 +177,13 @@ class BucketedTrafficMeter implements TrafficMeter {
 
   #record(count: number, atMs: number): void {
     this.#advance(atMs);
-    const index = this.#currentBucket % this.#buckets.length;
-    this.#buckets[index] = (this.#buckets[index] ?? 0) + count;
+    this.#addToBucket(this.#currentBucket, count);
     this.#totalArrivals += count;
     this.#lastArrivalAtMs = atMs;
+  }
+
+  #addToBucket(bucket: number, count: number): void {
+    const index = bucket % this.#buckets.length;
+    this.#buckets[index] = (this.#buckets[index] ?? 0) + count;
   }
 }
