@@ -85,7 +85,7 @@ export type HttpDrainParticipant = Participant &
 // spreads them evenly over the interval, so the rate over the window stays right for steady
 // traffic; at the trigger the meter is settled at once. Not every bucket width (250 ms): under
 // callgrind a timer four times a second cost the benchmark's server about 100 instructions per
-// request (Node's timer code, recompiled as it went), one every 5 s about a twentieth of that.
+// request, and a late TurboFan compile in some measured windows; one every 5 s, a twentieth.
 const settleIntervalMs = trafficMeterDefaults.rateWindowMs / 2;
 
 /**
