@@ -106,7 +106,7 @@ class BucketedTrafficMeter implements TrafficMeter {
 
   recordArrival(): number {
     const atMs = this.#now();
-    this.#record(1, atMs);
+    this.#record(1, atMs, atMs);
     return atMs;
   }
 
@@ -115,33 +115,7 @@ class BucketedTrafficMeter implements TrafficMeter {
   }
 
   settle(): void {
-    const atMs = this.#now();
-    const count = this.#undatedArrivals;
-    const sinceMs = this.#undatedSinceMs;
-    this.#undatedSinceMs = atMs;
-    if (count === 0) return;
-    this.#undatedArrivals = 0;
-    this.#advance(atMs);
-    // Evenly over (sinceMs, atMs], each bucket its share; what fell before the window is gone.
-    const spanMs = atMs - sinceMs;
-    const bucketWidthMs = this.#bucketWidthMs;
-    const firstBucket = Math.max(
-      Math.floor(sinceMs / bucketWidthMs),
-      this.#currentBucket - this.#buckets.length + 1,
-    );
-    for (let bucket = firstBucket; bucket <= this.#currentBucket; bucket++) {
-      const share =
-        spanMs > 0
-          ? (Math.min(atMs, (bucket + 1) * bucketWidthMs) -
-              Math.max(sinceMs, bucket * bucketWidthMs)) /
-            spanMs
-          : bucket === this.#currentBucket
-            ? 1
-            : 0;
-      if (share > 0) this.#addToBucket(bucket, count * share);
-    }
-    this.#totalArrivals += count;
-    this.#lastArrivalAtMs = atMs;
+    this.#settleAt(this.#now());
   }
 
   requestStarted(): void {
@@ -153,8 +127,8 @@ class BucketedTrafficMeter implements TrafficMeter {
   }
 
   arrivalsPerSecond(): number {
-    this.settle();
     const atMs = this.#now();
+    this.#settleAt(atMs);
     this.#advance(atMs);
     let count = 0;
     for (const n of this.#buckets) count += n;
@@ -175,9 +149,34 @@ class BucketedTrafficMeter implements TrafficMeter {
     if (bucket > this.#currentBucket) this.#currentBucket = bucket;
   }
 
-  #record(count: number, atMs: number): void {
+  #settleAt(atMs: number): void {
+    const count = this.#undatedArrivals;
+    const sinceMs = this.#undatedSinceMs;
+    this.#undatedSinceMs = atMs;
+    if (count === 0) return;
+    this.#undatedArrivals = 0;
+    this.#record(count, sinceMs, atMs);
+  }
+
+  // Records `count` arrivals spread evenly over (sinceMs, atMs], each bucket its share (all in the
+  // current one when the span is empty); what fell before the window is gone.
+  #record(count: number, sinceMs: number, atMs: number): void {
     this.#advance(atMs);
-    this.#addToBucket(this.#currentBucket, count);
+    const spanMs = atMs - sinceMs;
+    if (spanMs <= 0) {
+      this.#addToBucket(this.#currentBucket, count);
+    } else {
+      const bucketWidthMs = this.#bucketWidthMs;
+      const firstBucket = Math.max(
+        Math.floor(sinceMs / bucketWidthMs),
+        this.#currentBucket - this.#buckets.length + 1,
+      );
+      for (let bucket = firstBucket; bucket <= this.#currentBucket; bucket++) {
+        const overlapMs =
+          Math.min(atMs, (bucket + 1) * bucketWidthMs) - Math.max(sinceMs, bucket * bucketWidthMs);
+        if (overlapMs > 0) this.#addToBucket(bucket, (count * overlapMs) / spanMs);
+      }
+    }
     this.#totalArrivals += count;
     this.#lastArrivalAtMs = atMs;
   }
